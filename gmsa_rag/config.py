@@ -1,0 +1,129 @@
+"""Frozen, validated configuration of a GMSA model, saved as ``config.json``.
+
+A config is checked once, when it is built; everything downstream trusts it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gmsa_rag.errors import ConfigError
+
+MERGERS = ("group", "icae")
+ALIGNERS = ("lsa", "linear")
+LSA_INITS = ("backbone", "random")
+DECODER_ADAPTERS = ("none", "lora", "qkv")
+FORMAT_VERSION = 1
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class GMSAConfig:
+    """Everything that defines a GMSA model besides the base backbone's weights.
+
+    Attributes:
+        backbone: name the backbone resolves from (built-in name, local dir or hub id).
+        backbone_sha256: checksum of the backbone weights the trained parameters belong to
+            ("" until the model is bound to a backbone).
+        encoder_layers: k, the number of backbone layers the encoder runs (paper: 8).
+        lora_r / lora_alpha / lora_dropout: LoRA on every linear layer of the encoder.
+        merger: "group" (GMSA group merging) or "icae" (learned memory tokens, baseline).
+        aligner: "lsa" (Layer Semantic Alignment) or "linear" (ablation).
+        lsa_layers: k_LSA, transformer blocks in the LSA (paper: 1).
+        lsa_init: "backbone" (copy of the first decoder layers) or "random" (ablation).
+        rates: compression rates the model supports; one encoder pass yields all of them.
+        max_memory_tokens: ICAE memory slots (the longest chunk / smallest rate needs them).
+        separator: text whose encoding initialises the learned separator between chunks.
+        decoder_adapter: "none", "lora" (LoRA on the decoder's q/k/v) or "qkv" (train the
+            decoder's q/k/v projections in full, as in the paper's KEFT).
+        decoder_lora_r / decoder_lora_alpha: the decoder LoRA (KEFT) size.
+        max_chunk_tokens: longest chunk the encoder accepts in one piece.
+    """
+
+    backbone: str = "smollm2-135m-instruct"
+    backbone_sha256: str = ""
+    encoder_layers: int = 8
+    lora_r: int = 64
+    lora_alpha: int = 128
+    lora_dropout: float = 0.05
+    merger: str = "group"
+    aligner: str = "lsa"
+    lsa_layers: int = 1
+    lsa_init: str = "backbone"
+    rates: tuple[int, ...] = (4, 8)
+    max_memory_tokens: int = 128
+    separator: str = "\n\n"
+    decoder_adapter: str = "none"
+    decoder_lora_r: int = 16
+    decoder_lora_alpha: int = 32
+    max_chunk_tokens: int = 512
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rates", tuple(int(r) for r in self.rates))
+        _check(isinstance(self.backbone, str) and self.backbone != "", "backbone must be a non-empty name")
+        _check(self.encoder_layers >= 1, f"encoder_layers must be >= 1, got {self.encoder_layers}")
+        _check(self.lora_r >= 0, f"lora_r must be >= 0 (0 disables the encoder LoRA), got {self.lora_r}")
+        _check(0.0 <= self.lora_dropout < 1.0, f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        _check(self.merger in MERGERS, f"merger must be one of {MERGERS}, got {self.merger!r}")
+        _check(self.aligner in ALIGNERS, f"aligner must be one of {ALIGNERS}, got {self.aligner!r}")
+        _check(self.lsa_init in LSA_INITS, f"lsa_init must be one of {LSA_INITS}, got {self.lsa_init!r}")
+        _check(self.lsa_layers >= 1, f"lsa_layers must be >= 1, got {self.lsa_layers}")
+        _check(len(self.rates) >= 1, "rates must name at least one compression rate")
+        for rate in self.rates:
+            _check(rate >= 1, f"compression rates must be integers >= 1, got {rate}")
+        _check(len(set(self.rates)) == len(self.rates), f"rates must not repeat, got {self.rates}")
+        _check(self.max_memory_tokens >= 1, f"max_memory_tokens must be >= 1, got {self.max_memory_tokens}")
+        _check(
+            self.decoder_adapter in DECODER_ADAPTERS,
+            f"decoder_adapter must be one of {DECODER_ADAPTERS}, got {self.decoder_adapter!r}",
+        )
+        _check(self.decoder_lora_r >= 1, f"decoder_lora_r must be >= 1, got {self.decoder_lora_r}")
+        _check(self.max_chunk_tokens >= 1, f"max_chunk_tokens must be >= 1, got {self.max_chunk_tokens}")
+        _check(
+            self.format_version == FORMAT_VERSION,
+            f"config format_version {self.format_version} is not supported (this gmsa_rag reads {FORMAT_VERSION})",
+        )
+
+    def replace(self, **changes: Any) -> "GMSAConfig":
+        """Return a copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["rates"] = list(self.rates)
+        return data
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys): the same config always gives the same text."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GMSAConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        _check(not unknown, f"unknown GMSA config keys: {unknown}")
+        return cls(**data)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "GMSAConfig":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"no GMSA config at {path}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"GMSA config {path} is not valid JSON: {exc}") from exc
+        _check(isinstance(data, dict), f"GMSA config {path} must hold a JSON object")
+        return cls.from_dict(data)

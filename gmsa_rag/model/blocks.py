@@ -1,0 +1,89 @@
+"""Backbone-agnostic access to a Hugging Face decoder-only model's layer stack.
+
+Llama, Qwen2/3, Mistral and Gemma(2) models in transformers share one shape:
+``causal_lm.model`` holds ``embed_tokens``, ``layers`` (a ModuleList of decoder layers that
+take ``(hidden, attention_mask, position_ids, position_embeddings)``), ``norm`` and
+``rotary_emb``. The encoder and the LSA run a slice of that stack with their own masks.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from gmsa_rag.errors import BackboneError
+
+
+def base_model(causal_lm: nn.Module) -> nn.Module:
+    """The transformer body (embeddings, layers, final norm) of a causal LM."""
+    body = getattr(causal_lm, "model", None)
+    for attr in ("embed_tokens", "layers", "norm", "rotary_emb"):
+        if body is None or not hasattr(body, attr):
+            raise BackboneError(
+                f"{type(causal_lm).__name__} does not have the usual decoder layer stack "
+                f"(model.{attr} is missing); supported: Llama, Qwen2/3, Mistral, Gemma families"
+            )
+    return body
+
+
+def positions_from_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Position ids 0..len-1 over the valid tokens of each row (any padding side).
+
+    mask: (b, n) with 1 for real tokens -> (b, n) long.
+    """
+    return (mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def causal_bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Additive attention bias: causal and blind to padding.
+
+    mask: (b, n) -> (b, 1, n, n), 0 where attention is allowed and the dtype's minimum
+    elsewhere (finite, so fully padded rows give a uniform softmax, never NaN).
+    """
+    n = mask.shape[-1]
+    causal = torch.ones(n, n, dtype=torch.bool, device=mask.device).tril()  # (n, n)
+    allowed = causal[None, :, :] & mask.bool()[:, None, :]  # (b, n, n)
+    bias = torch.zeros(allowed.shape, dtype=dtype, device=mask.device)
+    bias.masked_fill_(~allowed, torch.finfo(dtype).min)
+    return bias[:, None, :, :]
+
+
+def run_layers(
+    layers: nn.ModuleList, rotary_emb: nn.Module, hidden: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Run decoder layers over ``hidden`` with causal attention among valid positions.
+
+    hidden: (b, n, d), mask: (b, n) -> (b, n, d).
+    """
+    position_ids = positions_from_mask(mask)  # (b, n)
+    position_embeddings = rotary_emb(hidden, position_ids)  # (cos, sin), each (b, n, head_dim)
+    bias = causal_bias(mask, hidden.dtype)  # (b, 1, n, n)
+    for layer in layers:
+        out = layer(
+            hidden,
+            attention_mask=bias,
+            position_ids=position_ids,
+            position_embeddings=position_embeddings,
+        )
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
+def share_copy(module: nn.Module, shared: nn.Module) -> nn.Module:
+    """Deep-copy ``module``'s structure while reusing every parameter and buffer of ``shared``.
+
+    The copy's modules are new objects (so adapters can be injected into them without
+    touching the original), but their weights are the very same tensors: no memory is
+    duplicated and frozen base weights stay one copy.
+    """
+    memo: dict[int, object] = {id(t): t for t in shared.parameters()}
+    memo.update({id(t): t for t in shared.buffers()})
+    return copy.deepcopy(module, memo)
+
+
+def linear_names(layers: nn.ModuleList) -> list[str]:
+    """Names of the nn.Linear leaves of a decoder layer (q_proj, ..., down_proj)."""
+    names = {name.rsplit(".", 1)[-1] for name, mod in layers.named_modules() if isinstance(mod, nn.Linear)}
+    return sorted(names)

@@ -1,0 +1,1 @@
+"""Training data and training loops for GMSA (autoencoder pretraining, KEFT)."""

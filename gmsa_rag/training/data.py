@@ -1,0 +1,142 @@
+"""Training samples for both stages, and the collator that batches them.
+
+Every sample holds 1..k context chunks that are encoded *independently* and composed, exactly
+as the cached query path composes stored chunks.
+
+* Autoencoder: chunks are consecutive pieces of one text; target = the text itself + EOS,
+  prompt = "Restate the aforementioned Text.".
+* KEFT: chunks = the passage holding the answer plus distractor passages (shuffled); target =
+  the answer + EOS, prompt = the question.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gmsa_rag.errors import InputError
+from gmsa_rag.model.gmsa import AUTOENCODER_PROMPT, GMSAModel, TrainBatch
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training example before batching: chunk token ids, prompt ids, target ids."""
+
+    chunks: tuple[tuple[int, ...], ...]
+    prompt: tuple[int, ...]
+    target: tuple[int, ...]
+
+
+def read_jsonl(path: str | Path, required: Sequence[str]) -> list[dict]:
+    """Read a JSONL file, checking each record has the ``required`` keys; clear errors otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"training data file not found: {path}")
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            missing = [k for k in required if k not in record]
+            if missing:
+                raise InputError(f"{path}:{number}: missing keys {missing}")
+            records.append(record)
+    if not records:
+        raise InputError(f"{path} holds no records")
+    return records
+
+
+def split_ids(ids: Sequence[int], max_len: int) -> list[tuple[int, ...]]:
+    """Cut a token list into consecutive pieces of at most ``max_len`` tokens."""
+    return [tuple(ids[i : i + max_len]) for i in range(0, len(ids), max_len)]
+
+
+class AutoencoderSamples:
+    """Reconstruction samples from plain texts.
+
+    Each text is tokenized once; a sample takes a window of ``min_tokens..max_tokens`` tokens
+    and cuts it into 1..``max_chunks`` chunks of at most ``chunk_tokens``.
+    """
+
+    def __init__(
+        self,
+        model: GMSAModel,
+        texts: Sequence[str],
+        *,
+        chunk_tokens: int = 128,
+        max_chunks: int = 2,
+        min_tokens: int = 16,
+        max_tokens: int = 256,
+    ) -> None:
+        if chunk_tokens > model.config.max_chunk_tokens:
+            raise InputError(f"chunk_tokens={chunk_tokens} exceeds the model's max_chunk_tokens")
+        tok = model.tokenizer
+        self.texts = [ids for ids in (tok(t, add_special_tokens=False)["input_ids"] for t in texts) if len(ids) >= min_tokens]
+        if not self.texts:
+            raise InputError(f"no training text has at least {min_tokens} tokens")
+        self.prompt = tuple(model.format_prompt(AUTOENCODER_PROMPT))
+        self.eos = model.tokenizer.eos_token_id
+        self.chunk_tokens, self.max_chunks = chunk_tokens, max_chunks
+        self.min_tokens, self.max_tokens = min_tokens, max_tokens
+
+    def sample(self, rng: random.Random) -> Sample:
+        ids = self.texts[rng.randrange(len(self.texts))]
+        chunks_wanted = rng.randint(1, self.max_chunks)
+        longest = min(len(ids), self.max_tokens, chunks_wanted * self.chunk_tokens)
+        length = rng.randint(min(self.min_tokens, longest), longest)
+        start = rng.randint(0, len(ids) - length)
+        window = ids[start : start + length]
+        per_chunk = -(-length // chunks_wanted)
+        return Sample(chunks=tuple(split_ids(window, per_chunk)), prompt=self.prompt, target=tuple(window) + (self.eos,))
+
+
+class QASamples:
+    """KEFT samples: (question, answer) over the gold passage plus shuffled distractors."""
+
+    def __init__(self, model: GMSAModel, records: Sequence[dict], *, max_chunks: int = 3) -> None:
+        if not records:
+            raise InputError("no QA records to train on")
+        tok = model.tokenizer
+        limit = model.config.max_chunk_tokens
+        self.items = []
+        for r in records:
+            passages = [r["context"], *r.get("distractors", [])][:max_chunks]
+            chunks = [tuple(tok(p, add_special_tokens=False)["input_ids"][:limit]) for p in passages if p.strip()]
+            prompt = tuple(model.format_prompt(r["question"]))
+            target = tuple(model.format_target(r["answers"][0]))
+            self.items.append((chunks, prompt, target))
+
+    def sample(self, rng: random.Random) -> Sample:
+        chunks, prompt, target = self.items[rng.randrange(len(self.items))]
+        chunks = list(chunks)
+        rng.shuffle(chunks)  # the answer may sit in any of the composed chunks
+        return Sample(chunks=tuple(chunks), prompt=prompt, target=target)
+
+
+def collate(model: GMSAModel, samples: Sequence[Sample]) -> TrainBatch:
+    """Batch samples: all chunks of all samples go through the encoder as one padded batch."""
+    chunk_lists, owners = [], []
+    for s in samples:
+        owners.append(list(range(len(chunk_lists), len(chunk_lists) + len(s.chunks))))
+        chunk_lists.extend(s.chunks)
+    ids, mask = model.pad_ids(chunk_lists)
+    return TrainBatch(
+        chunk_ids=ids,
+        chunk_mask=mask,
+        owners=owners,
+        prompt_ids=[list(s.prompt) for s in samples],
+        target_ids=[list(s.target) for s in samples],
+    )
+
+
+def batches(source, model: GMSAModel, batch_size: int, rng: random.Random) -> Iterator[TrainBatch]:
+    """An endless stream of batches drawn with ``rng`` (the run's own generator)."""
+    while True:
+        yield collate(model, [source.sample(rng) for _ in range(batch_size)])

@@ -1,0 +1,363 @@
+"""The training loop for both stages: autoencoder pretraining and KEFT.
+
+A run lives in one directory: ``log.jsonl`` (one line per logged step / evaluation),
+``checkpoint/`` (model, optimizer and RNG state, written atomically every ``save_every``
+steps) and, at the end, ``model/`` (the trained GMSA, ``save_pretrained`` format).
+Starting a run in a directory that holds a checkpoint resumes it; a different config is
+refused rather than silently restarted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from gmsa_rag.errors import CheckpointError, ConfigError
+from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
+from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches, read_jsonl
+
+STAGES = ("autoencoder", "keft")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. ``rate_schedule`` lists (until_step, rate) pairs applied before
+    sampling from ``rates`` — e.g. ((100, 1), (200, 2)) trains rate 1, then 2, then {4, 8}."""
+
+    stage: str
+    train_data: str
+    out_dir: str
+    eval_data: str | None = None
+    steps: int = 1000
+    batch_size: int = 8
+    grad_accum: int = 1
+    lr_encoder: float = 5e-4
+    lr_aligner: float = 2e-4
+    lr_decoder: float = 1e-4
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
+    grad_clip: float = 2.0
+    rates: tuple[int, ...] = (4, 8)
+    rate_schedule: tuple[tuple[int, int], ...] = ()
+    chunk_tokens: int = 128
+    max_chunks: int = 2
+    min_tokens: int = 16
+    max_tokens: int = 256
+    eval_every: int = 100
+    eval_batches: int = 4
+    save_every: int = 100
+    log_every: int = 10
+    seed: int = 0
+    precision: str = "auto"
+    time_limit_s: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rates", tuple(int(r) for r in self.rates))
+        object.__setattr__(self, "rate_schedule", tuple((int(a), int(b)) for a, b in self.rate_schedule))
+        if self.stage not in STAGES:
+            raise ConfigError(f"stage must be one of {STAGES}, got {self.stage!r}")
+        for name in ("steps", "batch_size", "grad_accum", "eval_every", "save_every", "log_every", "chunk_tokens", "max_chunks"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.rates or min(self.rates) < 1:
+            raise ConfigError(f"rates must be integers >= 1, got {self.rates}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ConfigError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown training config keys: {unknown}")
+        return cls(**data)
+
+    def resume_key(self) -> dict[str, Any]:
+        """What must match to resume: everything except how long or how often to log/save."""
+        data = self.to_dict()
+        for key in ("steps", "eval_every", "save_every", "log_every", "eval_batches", "time_limit_s"):
+            data.pop(key)
+        return data
+
+
+def rate_for_step(config: TrainConfig, step: int, rng: random.Random) -> int:
+    for until, rate in config.rate_schedule:
+        if step < until:
+            return rate
+    return config.rates[rng.randrange(len(config.rates))]
+
+
+def lr_factor(config: TrainConfig, step: int, time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_ratio``.
+
+    With a time limit, the decay follows whichever is further along: steps or elapsed time,
+    so a run cut short by its deadline still ends annealed.
+    """
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    progress = max(progress, time_fraction)
+    return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def set_trainable(model: GMSAModel, stage: str) -> dict[str, list[torch.nn.Parameter]]:
+    """Freeze/unfreeze by stage and return the parameter groups to optimise."""
+    groups: dict[str, list[torch.nn.Parameter]] = {"encoder": [], "aligner": [], "decoder": []}
+    params = dict(model.named_parameters())
+    for name in model.trained_state_dict():
+        param = params[name]
+        if name.startswith("decoder_lm."):
+            group = "decoder"
+        elif name.startswith("encoder.") or name.startswith("memory."):
+            group = "encoder"
+        else:  # aligner, separator
+            group = "aligner"
+        train = (group == "decoder") == (stage == "keft")
+        param.requires_grad_(train)
+        if train:
+            groups[group].append(param)
+    if not any(groups.values()):
+        raise ConfigError(
+            f"nothing to train in stage {stage!r}"
+            + (" (KEFT needs decoder_adapter 'lora' or 'qkv' in the GMSA config)" if stage == "keft" else "")
+        )
+    return groups
+
+
+class Trainer:
+    """Runs one :class:`TrainConfig` on a :class:`GMSAModel`, resumable."""
+
+    def __init__(self, model: GMSAModel, config: TrainConfig) -> None:
+        self.model, self.config = model, config
+        self.out = Path(config.out_dir)
+        self.groups = set_trainable(model, config.stage)
+        lrs = {"encoder": config.lr_encoder, "aligner": config.lr_aligner, "decoder": config.lr_decoder}
+        self.optimizer = torch.optim.AdamW(
+            [{"params": ps, "lr": lrs[g], "name": g} for g, ps in self.groups.items() if ps],
+            weight_decay=config.weight_decay,
+        )
+        self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+        self.train_source = self._source(config.train_data)
+        self.eval_source = self._source(config.eval_data) if config.eval_data else None
+        self.step = 0
+        self.data_rng = random.Random(config.seed)
+        self.torch_rng_state = torch.Generator().manual_seed(config.seed).get_state()
+
+    # ------------------------------------------------------------ data and precision
+
+    def _source(self, path: str):
+        c = self.config
+        if c.stage == "autoencoder":
+            texts = [r["text"] for r in read_jsonl(path, ["text"])]
+            return AutoencoderSamples(
+                self.model, texts, chunk_tokens=c.chunk_tokens, max_chunks=c.max_chunks,
+                min_tokens=c.min_tokens, max_tokens=c.max_tokens,
+            )
+        return QASamples(self.model, read_jsonl(path, ["question", "answers", "context"]), max_chunks=c.max_chunks)
+
+    def _autocast(self):
+        device = self.model.device
+        use_bf16 = self.config.precision == "bf16" or (self.config.precision == "auto" and device.type == "cuda")
+        if not use_bf16:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+
+    # ------------------------------------------------------------ checkpoints
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoint"
+
+    def save_checkpoint(self) -> None:
+        """Model + optimizer + RNG state, swapped into place atomically."""
+        tmp = self.out / "checkpoint.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.model.save_pretrained(tmp / "model")
+        tensors, meta = _optimizer_to_tensors(self.optimizer)
+        tensors["torch_rng_state"] = self.torch_rng_state
+        save_file(tensors, str(tmp / "optimizer.safetensors"))
+        state = {
+            "step": self.step,
+            "config": self.config.resume_key(),
+            "optimizer": meta,
+            "data_rng": _rng_to_json(self.data_rng.getstate()),
+        }
+        (tmp / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+        old = self.out / "checkpoint.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if self.checkpoint_dir.exists():
+            self.checkpoint_dir.rename(old)
+        tmp.rename(self.checkpoint_dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def maybe_resume(self) -> bool:
+        """Resume from ``checkpoint/`` if present (or from ``checkpoint.old`` after a crash mid-swap)."""
+        directory = self.checkpoint_dir
+        if not directory.exists() and (self.out / "checkpoint.old").exists():
+            directory = self.out / "checkpoint.old"
+        if not directory.exists():
+            return False
+        try:
+            state = json.loads((directory / "trainer_state.json").read_text(encoding="utf-8"))
+            tensors = load_file(str(directory / "optimizer.safetensors"))
+        except (OSError, json.JSONDecodeError, SafetensorError) as exc:
+            raise CheckpointError(f"checkpoint in {directory} is corrupted ({exc}); delete it to start over") from exc
+        if state.get("config") != self.config.resume_key():
+            raise CheckpointError(
+                f"the checkpoint in {directory} was made with a different training config; "
+                "use the same settings to resume, or another --out directory to start a new run"
+            )
+        self.model.load_trained(directory / "model" / "model.safetensors")
+        _optimizer_from_tensors(self.optimizer, tensors, state["optimizer"])
+        self.torch_rng_state = tensors["torch_rng_state"]
+        self.data_rng.setstate(_rng_from_json(state["data_rng"]))
+        self.step = int(state["step"])
+        return True
+
+    # ------------------------------------------------------------ the loop
+
+    def _log(self, record: dict[str, Any]) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with (self.out / "log.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def train_step(self, stream, time_fraction: float = 0.0) -> tuple[float, int]:
+        """One optimiser step (``grad_accum`` micro-batches). Returns (mean loss, target tokens)."""
+        c = self.config
+        self.model.train()
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * lr_factor(c, self.step, time_fraction)
+        total, tokens = 0.0, 0
+        for _ in range(c.grad_accum):
+            batch: TrainBatch = next(stream)
+            rate = rate_for_step(c, self.step, self.data_rng)
+            with self._autocast():
+                loss = self.model(batch, rate) / c.grad_accum
+            loss.backward()
+            total += loss.item()
+            tokens += sum(len(t) for t in batch.target_ids) + int(batch.chunk_mask.sum())
+        params = [p for ps in self.groups.values() for p in ps]
+        torch.nn.utils.clip_grad_norm_(params, c.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return total, tokens
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Held-out loss per rate on fixed batches, and the no-context loss ("ignores soft tokens")."""
+        if self.eval_source is None:
+            return {}
+        self.model.eval()
+        c = self.config
+        rng = random.Random(12345)
+        fixed = [next(batches(self.eval_source, self.model, c.batch_size, rng)) for _ in range(c.eval_batches)]
+        result = {}
+        with self._autocast():
+            for rate in sorted(set(self.config.rates)):
+                result[f"eval_loss_rate{rate}"] = sum(self.model(b, rate).item() for b in fixed) / len(fixed)
+            result["eval_loss_no_context"] = sum(
+                self.model.lm_loss(self.model.decoder, [None] * len(b.prompt_ids), b.prompt_ids, b.target_ids).item()
+                for b in fixed
+            ) / len(fixed)
+        return result
+
+    def run(self) -> Path:
+        """Train to ``steps`` (resuming if a checkpoint exists); returns the saved model directory."""
+        c = self.config
+        resumed = self.maybe_resume()
+        self._log({"event": "start", "resumed_at": self.step if resumed else None, "config": c.to_dict()})
+        with torch.random.fork_rng(devices=[self.model.device] if self.model.device.type == "cuda" else []):
+            torch.random.set_rng_state(self.torch_rng_state)
+            stream = batches(self.train_source, self.model, c.batch_size, self.data_rng)
+            bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step")
+            window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+            started = time.monotonic()
+            deadline = started + c.time_limit_s if c.time_limit_s else math.inf
+            while self.step < c.steps and time.monotonic() < deadline:
+                elapsed_fraction = (time.monotonic() - started) / c.time_limit_s if c.time_limit_s else 0.0
+                loss, tokens = self.train_step(stream, elapsed_fraction)
+                window_loss += loss
+                window_tokens += tokens
+                bar.update(1)
+                if self.step % c.log_every == 0 or self.step == c.steps:
+                    elapsed = time.perf_counter() - window_start
+                    n = c.log_every if self.step % c.log_every == 0 else self.step % c.log_every
+                    record = {"step": self.step, "loss": window_loss / n, "tokens_per_s": window_tokens / elapsed}
+                    bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
+                    self._log(record)
+                    window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+                if self.step % c.eval_every == 0 or self.step == c.steps:
+                    metrics = self.evaluate()
+                    if metrics:
+                        self._log({"step": self.step, **metrics})
+                        bar.write(f"step {self.step}: " + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
+                if self.step % c.save_every == 0 or self.step == c.steps:
+                    self.torch_rng_state = torch.random.get_rng_state()
+                    self.save_checkpoint()
+            bar.close()
+            if self.step < c.steps:  # stopped by the time limit: keep what was learned
+                self.torch_rng_state = torch.random.get_rng_state()
+                self.save_checkpoint()
+                self._log({"event": "time_limit", "step": self.step})
+        self.model.eval()
+        return self.model.save_pretrained(self.out / "model")
+
+
+# ---------------------------------------------------------------- serialising state without pickle
+
+
+def _optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for index, slots in state["state"].items():
+        for key, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{index}.{key}"] = value.detach().to("cpu").contiguous()
+            else:
+                scalars[f"{index}.{key}"] = value
+    groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def _optimizer_from_tensors(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith("state."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = value
+    for name, value in meta["scalars"].items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except (ValueError, KeyError) as exc:
+        raise CheckpointError(f"optimizer state does not fit this model: {exc}") from exc
+
+
+def _rng_to_json(state: tuple) -> list:
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _rng_from_json(data: list) -> tuple:
+    version, internal, gauss = data
+    return (version, tuple(internal), gauss)

