@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gmsa_rag.io import fsync_dir
 from gmsa_rag.errors import BackboneError
 
 if TYPE_CHECKING:
@@ -617,20 +618,7 @@ def _fsync_tree(directory: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(directory)
 
 
 def _write_manifest(spec: BuiltinBackbone, gguf: Path, out_dir: Path) -> str:
@@ -679,7 +667,7 @@ def _convert_builtin(spec: BuiltinBackbone, gguf: Path, final: Path) -> str:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     logger.info("Converted %r into %s in %.1f s.", spec.name, final, time.perf_counter() - start)
     return sha
 

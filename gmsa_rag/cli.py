@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from gmsa_rag.errors import GMSAError
+from gmsa_rag.errors import GMSAError, InputError
 
 
 def _rates(text: str) -> tuple[int, ...]:
@@ -109,28 +109,104 @@ def _chunks_from_files(model, paths: list[str], chunk_tokens: int) -> list[str]:
     return [c for f in files for c in chunk_text(read_text(f), model.tokenizer, chunk_tokens)]
 
 
-def cmd_ask(args) -> int:
+def _print_answer(stream, as_json: bool, model) -> None:
     from dataclasses import asdict
 
+    if as_json:
+        answer = stream.result()
+        data = {"answer": answer.text, "sources": [asdict(s) for s in answer.sources], "stats": asdict(answer.stats), "model": model.fingerprint()}
+        for source in data["sources"]:
+            source.pop("text")
+        print(json.dumps(data))
+        return
+    for piece in stream:
+        print(piece, end="", flush=True)
+    answer = stream.answer
+    s = answer.stats
+    print()
+    for source in answer.sources:
+        print(f"  [{source.doc_id or 'text'} #{source.chunk}  score {source.score:.3f}] {source.snippet[:90]!r}")
+    rate = f" {s.rate}x" if s.rate else ""
+    print(
+        f"[{s.mode}{rate}: {s.soft_tokens} soft tokens for {s.text_tokens} text tokens, "
+        f"cache {s.cache_hits} hit / {s.cache_misses} miss, first token {s.time_to_first_token_s:.2f}s, total {s.total_s:.2f}s]"
+    )
+
+
+def cmd_ask(args) -> int:
     from gmsa_rag.model import SamplingParams
-    from gmsa_rag.pipeline import AnswerStats, stream_answer
+    from gmsa_rag.pipeline import RAGPipeline, answer_chunks
 
     model = _load_model(args)
-    chunks = _chunks_from_files(model, args.text, args.chunk_tokens)
     params = SamplingParams(max_new_tokens=args.max_new_tokens)
-    stats: list[AnswerStats] = []
-    pieces = stream_answer(model, args.question, chunks, mode=args.mode, rate=args.rate, params=params, stats_out=stats)
-    if args.json:
-        text = "".join(pieces).strip()
-        print(json.dumps({"question": args.question, "answer": text, "stats": asdict(stats[0]), "model": model.fingerprint()}))
-        return 0
-    for piece in pieces:
-        print(piece, end="", flush=True)
-    s = stats[0]
-    print(
-        f"\n[{s.mode}{f' {s.rate}x' if s.rate else ''}: {s.soft_tokens} soft tokens for {s.text_tokens} text tokens, "
-        f"first token {s.time_to_first_token_s:.2f}s, total {s.total_s:.2f}s]"
+    if args.index or not args.text:
+        from gmsa_rag.collection import Collection
+
+        if args.index:
+            collection = Collection.open(args.index, model, root=args.root)
+        else:
+            collection = Collection.sample(model, root=args.root)
+        if not len(collection.index):
+            raise InputError(f"index {args.index!r} holds no documents; add some with `gmsa-rag index PATH --index {args.index}`")
+        stream = RAGPipeline(collection).stream(args.question, rate=args.rate, top_k=args.top_k, mode=args.mode, params=params)
+    else:
+        chunks = _chunks_from_files(model, args.text, args.chunk_tokens)  # no index: compress these now
+        stream = answer_chunks(model, args.question, chunks, mode=args.mode, rate=args.rate, params=params)
+    _print_answer(stream, args.json, model)
+    return 0
+
+
+def cmd_index(args) -> int:
+    from gmsa_rag.collection import Collection
+
+    model = _load_model(args)
+    collection = Collection.open(
+        args.index, model, root=args.root, create=True, chunk_tokens=args.chunk_tokens, overlap=args.overlap, kind=args.kind
     )
+    report = collection.ingest(args.paths, compress=not args.no_precompress, progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    pre = report.precompress
+    print(
+        f"index {args.index!r}: {len(report.added)} added, {len(report.replaced)} replaced, "
+        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; {report.chunks_added} new chunks"
+        + (f"; precompressed {pre.computed} chunks ({pre.cached} cached) at {pre.tokens_per_s:.0f} tokens/s" if pre else "")
+    )
+    return 0 if report.added or report.replaced or report.unchanged or not report.skipped else 1
+
+
+def cmd_precompress(args) -> int:
+    from gmsa_rag.collection import Collection
+
+    collection = Collection.open(args.index, _load_model(args), root=args.root)
+    report = collection.precompress(batch_size=args.batch_size, progress=not args.quiet)
+    print(
+        f"{report.chunks} chunks: {report.computed} compressed, {report.cached} already cached; "
+        f"{report.tokens} tokens in {report.seconds:.1f}s ({report.tokens_per_s:.0f} tokens/s)"
+    )
+    return 0
+
+
+def cmd_info(args) -> int:
+    from dataclasses import asdict
+
+    from gmsa_rag.collection import Collection
+
+    info = Collection.open(args.index, _load_model(args), root=args.root).info()
+    if args.json:
+        print(json.dumps(asdict(info)))
+    else:
+        for key, value in asdict(info).items():
+            print(f"{key:18s} {value}")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from gmsa_rag.collection import Collection
+
+    collection = Collection.open(args.index, _load_model(args), root=args.root)
+    removed = collection.delete(args.doc_id)
+    print(f"deleted {args.doc_id!r} ({removed} chunks) from index {args.index!r}")
     return 0
 
 
@@ -156,28 +232,103 @@ def cmd_compress(args) -> int:
     return 0
 
 
-def _add_model_args(parser) -> None:
+def _add_model_args(parser, text: bool = False) -> None:
     parser.add_argument("--model", default="default", help="'default' (shipped), 'untrained', or a saved model directory")
     parser.add_argument("--backbone", default=None, help="backbone override (default: the model's own)")
-    parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
-    parser.add_argument("--chunk-tokens", type=int, default=256)
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--root", default=None, help="where indexes live (default: ./indexes)")
+    if text:
+        parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
+        parser.add_argument("--chunk-tokens", type=int, default=256)
 
 
 def _add_ask(sub) -> None:
-    ask = sub.add_parser("ask", help="answer a question from text files (default: the bundled sample)")
+    ask = sub.add_parser("ask", help="answer a question from an index (default: the bundled sample) or --text files")
     ask.add_argument("question")
-    _add_model_args(ask)
+    _add_model_args(ask, text=True)
+    ask.add_argument("--index", help="answer from this index (default: 'sample', built from the bundled documents)")
     ask.add_argument("--mode", default="gmsa", choices=["gmsa", "full", "closed"])
     ask.add_argument("--rate", type=int, default=4)
+    ask.add_argument("--top-k", type=int, default=4)
     ask.add_argument("--max-new-tokens", type=int, default=64)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(func=cmd_ask)
+
     compress = sub.add_parser("compress", help="compress text files and show soft-token shapes and sizes")
-    _add_model_args(compress)
+    _add_model_args(compress, text=True)
     compress.add_argument("--rates", type=_rates)
     compress.add_argument("--json", action="store_true")
     compress.set_defaults(func=cmd_compress)
+
+    index = sub.add_parser("index", help="add files/folders to an index: chunk, embed, precompress")
+    index.add_argument("paths", nargs="+")
+    index.add_argument("--index", required=True, help="index name (a folder under --root)")
+    _add_model_args(index)
+    index.add_argument("--chunk-tokens", type=int, default=256, help="chunk size for a new index")
+    index.add_argument("--overlap", type=int, default=0, help="token overlap between chunks for a new index")
+    index.add_argument("--kind", default="flat", choices=["flat", "hnsw", "ivf"], help="faiss index kind for a new index")
+    index.add_argument("--no-precompress", action="store_true", help="only index; compress later or on demand")
+    index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.set_defaults(func=cmd_index)
+
+    pre = sub.add_parser("precompress", help="compress every chunk of an index not yet in its store (resumable)")
+    pre.add_argument("--index", required=True)
+    _add_model_args(pre)
+    pre.add_argument("--batch-size", type=int, default=16)
+    pre.add_argument("--quiet", action="store_true")
+    pre.set_defaults(func=cmd_precompress)
+
+    info = sub.add_parser("info", help="what an index holds")
+    info.add_argument("--index", required=True)
+    _add_model_args(info)
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=cmd_info)
+
+    delete = sub.add_parser("delete", help="remove a document from an index and its store")
+    delete.add_argument("doc_id")
+    delete.add_argument("--index", required=True)
+    _add_model_args(delete)
+    delete.set_defaults(func=cmd_delete)
+
+
+# ---------------------------------------------------------------- eval
+
+
+def cmd_eval_reconstruct(args) -> int:
+    from gmsa_rag.evaluation.reconstruction import evaluate_reconstruction, read_texts_jsonl
+
+    model = _load_model(args)
+    texts = read_texts_jsonl(args.data, limit=args.limit)
+    result = evaluate_reconstruction(
+        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base=not args.keft_decoder
+    )
+    if args.predictions:
+        Path(args.predictions).write_text(json.dumps(result.to_dict(predictions=True), indent=1), encoding="utf-8")
+    data = result.to_dict()
+    if args.json:
+        print(json.dumps(data))
+    else:
+        print(
+            f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "
+            f"prefix-EM@{data['prefix_tokens']} {data['prefix_em']:.3f}  [model {data['model']}]"
+        )
+    return 0
+
+
+def _add_eval(sub) -> None:
+    evaluate = sub.add_parser("eval", help="evaluate a GMSA model")
+    kinds = evaluate.add_subparsers(dest="kind", required=True)
+    rec = kinds.add_parser("reconstruct", help="autoencoder reconstruction: BLEU, ROUGE-L, prefix-EM")
+    rec.add_argument("--data", required=True, help="JSONL with one {'text': ...} per line")
+    rec.add_argument("--rate", type=int, required=True)
+    rec.add_argument("--max-tokens", type=int, default=128, help="cut each text to its first N tokens")
+    rec.add_argument("--limit", type=int, help="evaluate the first N texts only")
+    rec.add_argument("--batch-size", type=int, default=16)
+    rec.add_argument("--keft-decoder", action="store_true", help="decode with the KEFT adapter (default: stage-1 decoder)")
+    rec.add_argument("--predictions", help="write per-text predictions to this JSON file")
+    rec.add_argument("--json", action="store_true")
+    _add_model_args(rec)
+    rec.set_defaults(func=cmd_eval_reconstruct)
 
 
 # ---------------------------------------------------------------- main
@@ -187,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gmsa-rag", description="Question answering with GMSA context compression.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_ask(sub)
+    _add_eval(sub)
     _add_train(sub)
     return parser
 

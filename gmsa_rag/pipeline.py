@@ -1,8 +1,11 @@
-"""Answering a question from text chunks: GMSA soft tokens, the full text, or nothing.
+"""Retrieve -> soft tokens -> answer, with what each step cost.
 
-This module holds the query path shared by the CLI (and, later, the app and the retrieval
-pipeline): compress the chunks (or reuse stored vectors), compose, align, decode, and
-report what it cost.
+    question ──faiss──> top-k chunks ──store (compress on a miss)──> merged vectors
+             ──compose + LSA──> soft tokens ──[soft ; question]──> decoder ──> answer
+
+``mode="full"`` gives the same backbone the chunks' text instead (the baseline a user would
+otherwise run), ``mode="closed"`` nothing. The same code answers from plain text chunks
+(:func:`answer_chunks`) for the CLI demo and evaluation.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+import torch
+
 from gmsa_rag.errors import InputError
 from gmsa_rag.model import GMSAModel, SamplingParams
 
@@ -18,24 +23,46 @@ MODES = ("gmsa", "full", "closed")
 
 
 @dataclass
+class Source:
+    doc_id: str
+    chunk: int
+    score: float
+    snippet: str
+    text: str = field(repr=False, default="")
+
+
+@dataclass
 class AnswerStats:
-    """What one answer cost. Times are seconds; ``text_tokens`` is what the chunks would cost as text."""
+    """What one answer cost. Times in seconds; ``text_tokens`` is what the chunks cost as text."""
 
     mode: str
     rate: int | None
-    text_tokens: int
-    soft_tokens: int
+    top_k: int
+    text_tokens: int = 0
+    soft_tokens: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    retrieval_s: float = 0.0
+    store_s: float = 0.0
     compress_s: float = 0.0
+    lsa_s: float = 0.0
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
     time_to_first_token_s: float = 0.0
     total_s: float = 0.0
-    text_pieces: int = 0  # streamed pieces (about one per generated token)
+    text_pieces: int = 0  # streamed pieces, about one per generated token
+
+    @property
+    def compression(self) -> float:
+        """Text tokens per soft token (0 when no soft tokens were used)."""
+        return self.text_tokens / self.soft_tokens if self.soft_tokens else 0.0
 
 
 @dataclass
 class Answer:
     text: str
+    sources: list[Source]
     stats: AnswerStats
-    chunks: list[str] = field(default_factory=list)
 
 
 def full_text_prompt(question: str, chunks: Sequence[str]) -> str:
@@ -44,7 +71,37 @@ def full_text_prompt(question: str, chunks: Sequence[str]) -> str:
     return f"Context:\n{context}\n\nQuestion: {question}"
 
 
-def _check(question: str, mode: str, rate: int | None, model: GMSAModel) -> None:
+class AnswerStream:
+    """Iterate for the answer's text pieces; afterwards :attr:`answer` holds text, sources, stats."""
+
+    def __init__(self, pieces: Iterator[str], sources: list[Source], stats: AnswerStats, start: float) -> None:
+        self._pieces, self.sources, self.stats, self._start = pieces, sources, stats, start
+        self._text: list[str] = []
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        stats, ready = self.stats, time.perf_counter()
+        for piece in self._pieces:
+            if not stats.text_pieces:
+                now = time.perf_counter()
+                stats.time_to_first_token_s = now - self._start
+                stats.prefill_s = now - ready
+            stats.text_pieces += 1
+            self._text.append(piece)
+            yield piece
+        stats.total_s = time.perf_counter() - self._start
+        stats.decode_s = stats.total_s - stats.time_to_first_token_s if stats.text_pieces else 0.0
+        self.answer = Answer("".join(self._text).strip(), self.sources, stats)
+
+    def result(self) -> Answer:
+        """Drain the stream (if not yet) and return the answer."""
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+def _check(model: GMSAModel, question: str, mode: str, rate: int) -> None:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty")
     if mode not in MODES:
@@ -53,7 +110,23 @@ def _check(question: str, mode: str, rate: int | None, model: GMSAModel) -> None
         raise InputError(f"rate {rate!r} is not one this model was trained for: {list(model.config.rates)}")
 
 
-def stream_answer(
+def _decode(model, question, mode, chunks, soft, params) -> Iterator[str]:
+    if mode == "gmsa":
+        return model.stream(question, params=params, soft_tokens=soft)
+    if mode == "full":
+        return model.stream(full_text_prompt(question, chunks), params=params, use_base=True)
+    return model.stream(question, params=params, use_base=True)
+
+
+def _align(model: GMSAModel, vectors: list[torch.Tensor], stats: AnswerStats) -> torch.Tensor:
+    start = time.perf_counter()
+    soft = model.soft_tokens(vectors)
+    stats.lsa_s = time.perf_counter() - start
+    stats.soft_tokens = soft.shape[0]
+    return soft
+
+
+def answer_chunks(
     model: GMSAModel,
     question: str,
     chunks: Sequence[str],
@@ -61,36 +134,55 @@ def stream_answer(
     mode: str = "gmsa",
     rate: int = 4,
     params: SamplingParams | None = None,
-    stats_out: list[AnswerStats] | None = None,
-) -> Iterator[str]:
-    """Yield the answer's text pieces; the final :class:`AnswerStats` is appended to ``stats_out``."""
-    _check(question, mode, rate, model)
+) -> AnswerStream:
+    """Answer from text chunks given directly (compressed now, no index or store)."""
+    _check(model, question, mode, rate)
     if mode != "closed" and not chunks:
         raise InputError(f"mode {mode!r} needs at least one chunk of text")
     start = time.perf_counter()
-    text_tokens = sum(len(model.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in chunks)
-    stats = AnswerStats(mode=mode, rate=rate if mode == "gmsa" else None, text_tokens=text_tokens, soft_tokens=0)
+    stats = AnswerStats(mode=mode, rate=rate if mode == "gmsa" else None, top_k=len(chunks))
+    stats.text_tokens = sum(len(model.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in chunks)
+    soft = None
     if mode == "gmsa":
         vectors = [v.vectors[rate] for v in model.compress(list(chunks), rates=(rate,))]
-        stats.compress_s = time.perf_counter() - start
-        stats.soft_tokens = sum(v.shape[0] for v in vectors) + len(vectors) - 1
-        pieces = model.stream(question, vectors, params)
-    elif mode == "full":
-        pieces = model.stream(full_text_prompt(question, chunks), None, params, use_base=True)
-    else:
-        pieces = model.stream(question, None, params, use_base=True)
-    for piece in pieces:
-        if not stats.time_to_first_token_s:
-            stats.time_to_first_token_s = time.perf_counter() - start
-        stats.text_pieces += 1
-        yield piece
-    stats.total_s = time.perf_counter() - start
-    if stats_out is not None:
-        stats_out.append(stats)
+        stats.compress_s, stats.cache_misses = time.perf_counter() - start, len(chunks)
+        soft = _align(model, vectors, stats)
+    sources = [Source(doc_id="", chunk=i, score=0.0, snippet=c[:200], text=c) for i, c in enumerate(chunks)]
+    return AnswerStream(_decode(model, question, mode, chunks, soft, params), sources, stats, start)
 
 
-def answer(model: GMSAModel, question: str, chunks: Sequence[str], **kwargs) -> Answer:
-    """Answer in one call (see :func:`stream_answer` for the arguments)."""
-    stats: list[AnswerStats] = []
-    text = "".join(stream_answer(model, question, chunks, stats_out=stats, **kwargs))
-    return Answer(text=text.strip(), stats=stats[0], chunks=list(chunks))
+class RAGPipeline:
+    """Question answering over a :class:`~gmsa_rag.collection.Collection`."""
+
+    def __init__(self, collection) -> None:
+        self.collection = collection
+        self.model: GMSAModel = collection.model
+        collection.index.embedder  # load the embedder now, not inside the first question's timing
+
+    def stream(
+        self, question: str, *, rate: int = 4, top_k: int = 4, mode: str = "gmsa", params: SamplingParams | None = None
+    ) -> AnswerStream:
+        """Retrieve, fetch or compute soft tokens, and return a stream of the answer's pieces."""
+        _check(self.model, question, mode, rate)
+        if top_k < 1:
+            raise InputError(f"top_k must be >= 1, got {top_k}")
+        start = time.perf_counter()
+        stats = AnswerStats(mode=mode, rate=rate if mode == "gmsa" else None, top_k=top_k)
+        hits = [] if mode == "closed" else self.collection.retrieve(question, top_k)
+        stats.retrieval_s = time.perf_counter() - start
+        sources = [
+            Source(h.record.doc_id, h.record.index, h.score, h.record.text[:200], h.record.text) for h in hits
+        ]
+        stats.text_tokens = sum(h.record.num_tokens or 0 for h in hits)
+        soft = None
+        if mode == "gmsa":
+            fetched = self.collection.soft_vectors(hits, rate)
+            stats.cache_hits, stats.cache_misses = fetched.hits, fetched.misses
+            stats.store_s, stats.compress_s = fetched.store_s, fetched.compress_s
+            soft = _align(self.model, fetched.vectors, stats)
+        pieces = _decode(self.model, question, mode, [s.text for s in sources], soft, params)
+        return AnswerStream(pieces, sources, stats, start)
+
+    def ask(self, question: str, **kwargs) -> Answer:
+        """Answer in one call; see :meth:`stream` for the arguments."""
+        return self.stream(question, **kwargs).result()

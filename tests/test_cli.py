@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from gmsa_rag.cli import main
+from gmsa_rag.documents import SAMPLE_DIR
 
 
 @pytest.fixture
@@ -20,9 +21,12 @@ def no_network(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-def test_ask_json_with_the_shipped_model_offline(no_network, capsys):
-    assert main(["ask", "--json", "--max-new-tokens", "8", "When was Alain Connes born?"]) == 0
+def test_ask_json_with_the_shipped_model_offline(no_network, capsys, tmp_path):
+    root = ["--root", str(tmp_path)]
+    assert main(["ask", "--json", "--max-new-tokens", "8", *root, "When was Alain Connes born?"]) == 0
     out = json.loads(capsys.readouterr().out)
+    assert out["sources"][0]["doc_id"] == "alain_connes.txt"  # the sample index was built on first use
+    assert out["stats"]["cache_hits"] == len(out["sources"]) and out["stats"]["cache_misses"] == 0
     assert out["stats"]["mode"] == "gmsa" and out["stats"]["rate"] == 4
     assert 0 < out["stats"]["soft_tokens"] < out["stats"]["text_tokens"] / 3
     assert out["stats"]["time_to_first_token_s"] > 0 and len(out["model"]) == 32
@@ -30,7 +34,7 @@ def test_ask_json_with_the_shipped_model_offline(no_network, capsys):
 
 
 def test_compress_reports_sizes(capsys):
-    assert main(["compress", "--json"]) == 0
+    assert main(["compress", "--json", "--text", str(SAMPLE_DIR / "alain_connes.txt")]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["rate"] for r in rows} == {4, 8}
     for r in rows:
@@ -41,9 +45,9 @@ def test_compress_reports_sizes(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["ask", "--rate", "3", "who?"], "rate 3"),
+        (["ask", "--rate", "3", "--text", str(SAMPLE_DIR / "alain_connes.txt"), "who?"], "rate 3"),
         (["ask", "--text", "/nonexistent.txt", "who?"], "no such file"),
-        (["ask", "   "], "question is empty"),
+        (["ask", "--text", str(SAMPLE_DIR / "alain_connes.txt"), "   "], "question is empty"),
         (["ask", "--model", "untrained", "--backbone", "no-such-model", "who?"], "no-such-model"),
     ],
 )
@@ -64,3 +68,27 @@ def test_console_script_usage_error_exits_2():
     result = subprocess.run([sys.executable, "-m", "gmsa_rag.cli", "ask"], capture_output=True, text=True,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_index_info_delete_cycle(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The Seine is the river of Paris. Paris is the capital of France.")
+    (docs / "b.md").write_text("Rome is the capital of Italy.")
+    (docs / "bad.txt").write_bytes(b"\x00\x00binary")
+    root = ["--root", str(tmp_path / "idx")]
+    assert main(["index", str(docs), "--index", "t", "--quiet", *root]) == 0
+    captured = capsys.readouterr()
+    assert "2 added" in captured.out and "skipped" in captured.err and "bad.txt" in captured.err
+    assert main(["index", str(docs), "--index", "t", "--quiet", *root]) == 0
+    assert "2 unchanged" in capsys.readouterr().out
+    assert main(["info", "--index", "t", "--json", *root]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["documents"] == 2 and info["store_entries"] == 2 * info["chunks"]
+    assert main(["delete", "a.txt", "--index", "t", *root]) == 0
+    assert main(["delete", "b.md", "--index", "t", *root]) == 0
+    capsys.readouterr()
+    assert main(["ask", "--index", "t", *root, "Which river?"]) == 1
+    assert "holds no documents" in capsys.readouterr().err
+    assert main(["ask", "--index", "nope", *root, "Which river?"]) == 1
+    assert "no index named 'nope'" in capsys.readouterr().err

@@ -286,6 +286,7 @@ class GMSAModel(nn.Module):
         soft = self.aligner(x, mask)  # (b, M, d)
         return [soft[i, : c.shape[0]] for i, c in enumerate(composed)]
 
+    @torch.inference_mode()
     def soft_tokens(self, chunks: Sequence[torch.Tensor]) -> torch.Tensor:
         """Stored merged vectors of retrieved chunks -> the decoder's soft tokens (m, d)."""
         return self.align([self.compose(chunks)])[0]
@@ -367,15 +368,17 @@ class GMSAModel(nn.Module):
     def _decoder_for(self, use_base: bool) -> Decoder:
         return Decoder(self.backbone if use_base else self.decoder, self._eos)
 
+    def _prefixes(self, n: int, contexts: Sequence[Sequence[torch.Tensor]] | None) -> list[torch.Tensor | None]:
+        """Soft tokens for each prompt's context (composed + aligned in one batch), or None."""
+        if contexts is None:
+            return [None] * n
+        return list(self.align([self.compose(c) for c in contexts]))
+
     def _prepare(
-        self, prompts: Sequence[str], contexts: Sequence[Sequence[torch.Tensor]] | None, use_base: bool
+        self, prompts: Sequence[str], prefixes: Sequence[torch.Tensor | None], use_base: bool
     ) -> tuple[Decoder, torch.Tensor, torch.Tensor]:
         decoder = self._decoder_for(use_base)
         prompt_ids = [self.format_prompt(p) for p in prompts]
-        if contexts is None:
-            prefixes: list[torch.Tensor | None] = [None] * len(prompts)
-        else:
-            prefixes = list(self.align([self.compose(c) for c in contexts]))
         embeds, mask, _ = self._decoder_inputs(decoder.model, prefixes, prompt_ids, left_pad=True)
         return decoder, embeds, mask
 
@@ -396,7 +399,7 @@ class GMSAModel(nn.Module):
         prompt holds the text). ``use_base`` decodes with the plain backbone (no KEFT adapter).
         """
         params = params or SamplingParams()
-        decoder, embeds, mask = self._prepare(prompts, contexts, use_base)
+        decoder, embeds, mask = self._prepare(prompts, self._prefixes(len(prompts), contexts), use_base)
         steps = list(decoder.iterate(embeds, mask, params, generator))
         tokens = torch.stack(steps, dim=1).tolist() if steps else [[] for _ in prompts]
         return [self._detokenize(row) for row in tokens]
@@ -409,11 +412,17 @@ class GMSAModel(nn.Module):
         *,
         use_base: bool = False,
         generator: torch.Generator | None = None,
+        soft_tokens: torch.Tensor | None = None,
     ) -> Iterator[str]:
-        """Yield the answer as text pieces as they are decoded; joined, they equal :meth:`generate`."""
+        """Yield the answer as text pieces as they are decoded; joined, they equal :meth:`generate`.
+
+        ``soft_tokens`` (m, d), from :meth:`soft_tokens`, replaces ``context`` when the caller
+        has already composed and aligned it (to time LSA apart from decoding).
+        """
         params = params or SamplingParams()
         with torch.inference_mode():
-            decoder, embeds, mask = self._prepare([prompt], None if context is None else [context], use_base)
+            prefix = soft_tokens if soft_tokens is not None else self._prefixes(1, None if context is None else [context])[0]
+            decoder, embeds, mask = self._prepare([prompt], [prefix], use_base)
             ids: list[int] = []
             emitted = ""
             for tokens in decoder.iterate(embeds, mask, params, generator):

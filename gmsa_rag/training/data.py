@@ -11,11 +11,9 @@ as the cached query path composes stored chunks.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from gmsa_rag.errors import InputError
 from gmsa_rag.model.gmsa import AUTOENCODER_PROMPT, GMSAModel, TrainBatch
@@ -28,29 +26,6 @@ class Sample:
     chunks: tuple[tuple[int, ...], ...]
     prompt: tuple[int, ...]
     target: tuple[int, ...]
-
-
-def read_jsonl(path: str | Path, required: Sequence[str]) -> list[dict]:
-    """Read a JSONL file, checking each record has the ``required`` keys; clear errors otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"training data file not found: {path}")
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            missing = [k for k in required if k not in record]
-            if missing:
-                raise InputError(f"{path}:{number}: missing keys {missing}")
-            records.append(record)
-    if not records:
-        raise InputError(f"{path} holds no records")
-    return records
 
 
 def split_ids(ids: Sequence[int], max_len: int) -> list[tuple[int, ...]]:

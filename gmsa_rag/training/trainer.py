@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 
 from gmsa_rag.errors import CheckpointError, ConfigError
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
-from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches, read_jsonl
+from gmsa_rag.io import read_jsonl
+from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches
 
 STAGES = ("autoencoder", "keft")
 

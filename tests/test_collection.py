@@ -1,0 +1,165 @@
+"""Documents to answers: ingest, re-ingest, delete, precompress (resumable), the RAG pipeline.
+
+A tiny random GMSA model keeps these fast; the embedder, faiss index and store are real.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gmsa_rag.collection import Collection
+from gmsa_rag.config import GMSAConfig
+from gmsa_rag.errors import InputError, ModelMismatchError
+from gmsa_rag.model import GMSAModel, SamplingParams
+from gmsa_rag.pipeline import RAGPipeline
+from gmsa_rag.retrieval import Embedder
+from tiny import tiny_backbone
+
+DOCS = {
+    "paris.txt": "The city of Paris is the capital of France. The river in Paris is the Seine.",
+    "rome.txt": "Rome is the capital of Italy. The king of Rome was old.",
+    "berlin.txt": "Berlin is the capital of Germany. Berlin has a great wall.",
+}
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder.load("all-minilm-l6-v2")
+
+
+def tiny_model(seed: int = 0) -> GMSAModel:
+    lm, tokenizer = tiny_backbone("llama", seed=seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = GMSAModel(GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4, 8)), lm, tokenizer)
+    model._eos = set()  # random weights: decode the whole budget
+    return model.eval()
+
+
+@pytest.fixture
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def collection(tmp_path, docs, embedder, monkeypatch):
+    monkeypatch.setattr("gmsa_rag.retrieval.Embedder.load", classmethod(lambda cls, name="x", device=None: embedder))
+    c = Collection.open("test", tiny_model(), root=tmp_path / "indexes", create=True, chunk_tokens=16)
+    c.ingest([docs], progress=False)
+    return c
+
+
+def stored(collection: Collection) -> dict:
+    """Every stored vector of the collection, by (chunk hash, rate)."""
+    fp = collection.model.fingerprint()
+    out = {}
+    for chunk in collection.chunks():
+        for rate in (4, 8):
+            value = collection.store.get(fp, chunk.content_hash, rate)
+            if value is not None:
+                out[(chunk.content_hash, rate)] = value
+    return out
+
+
+def test_ingest_indexes_and_precompresses_everything(collection):
+    info = collection.info()
+    assert info.documents == 3 and info.chunks >= 3
+    assert len(stored(collection)) == 2 * len({c.content_hash for c in collection.chunks()})
+
+
+def test_reingesting_unchanged_files_is_a_no_op(collection, docs):
+    report = collection.ingest([docs], progress=False)
+    assert sorted(report.unchanged) == sorted(DOCS) and not report.added and not report.replaced
+    assert report.precompress.computed == 0
+
+
+def test_a_changed_file_replaces_its_chunks(collection, docs):
+    old_hashes = {c.content_hash for c in collection.chunks() if c.doc_id == "rome.txt"}
+    (docs / "rome.txt").write_text("Rome is old. The river of Rome is the Tiber.")
+    report = collection.ingest([docs], progress=False)
+    assert report.replaced == ["rome.txt"] and report.precompress.computed >= 1
+    texts = " ".join(c.text for c in collection.chunks() if c.doc_id == "rome.txt")
+    assert "Tiber" in texts and "Italy" not in texts
+    fp = collection.model.fingerprint()
+    assert all(collection.store.get(fp, h, 4) is None for h in old_hashes)
+
+
+def test_delete_removes_from_index_and_store(collection):
+    hashes = {c.content_hash for c in collection.chunks() if c.doc_id == "berlin.txt"}
+    assert collection.delete("berlin.txt") >= 1
+    assert "berlin.txt" not in collection.index.documents()
+    assert all(h.record.doc_id != "berlin.txt" for h in collection.retrieve("capital of Germany", 5))
+    fp = collection.model.fingerprint()
+    assert all(collection.store.get(fp, h, r) is None for h in hashes for r in (4, 8))
+
+
+def test_pipeline_answers_with_sources_and_stats(collection):
+    pipeline = RAGPipeline(collection)
+    params = SamplingParams(max_new_tokens=4)
+    answer = pipeline.ask("What is the capital of Germany?", rate=4, top_k=2, params=params)
+    assert answer.sources[0].doc_id == "berlin.txt"
+    s = answer.stats
+    assert s.cache_hits == 2 and s.cache_misses == 0
+    assert 0 < s.soft_tokens < s.text_tokens
+    assert s.time_to_first_token_s > 0 and s.total_s >= s.time_to_first_token_s and s.text_pieces >= 1
+    full = pipeline.ask("What is the capital of Germany?", mode="full", top_k=2, params=params)
+    assert full.stats.soft_tokens == 0 and full.sources
+    closed = pipeline.ask("What is the capital of Germany?", mode="closed", params=params)
+    assert closed.sources == [] and closed.stats.text_tokens == 0
+
+
+def test_streaming_pieces_join_to_the_answer(collection):
+    stream = RAGPipeline(collection).stream("Which river is in Paris?", top_k=1, params=SamplingParams(max_new_tokens=5))
+    pieces = list(stream)
+    assert stream.answer is not None and "".join(pieces).strip() == stream.answer.text
+
+
+def test_a_cold_store_computes_and_stores_misses(collection):
+    collection.store.delete_document("paris.txt")
+    answer = RAGPipeline(collection).ask("Which river is in Paris?", top_k=1, params=SamplingParams(max_new_tokens=2))
+    assert answer.stats.cache_misses == 1 and answer.stats.compress_s > 0
+    again = RAGPipeline(collection).ask("Which river is in Paris?", top_k=1, params=SamplingParams(max_new_tokens=2))
+    assert again.stats.cache_hits == 1 and again.stats.cache_misses == 0
+
+
+def test_killed_precompression_resumes_to_the_same_store(tmp_path, docs, embedder, monkeypatch):
+    monkeypatch.setattr("gmsa_rag.retrieval.Embedder.load", classmethod(lambda cls, name="x", device=None: embedder))
+    whole = Collection.open("whole", tiny_model(), root=tmp_path / "a", create=True, chunk_tokens=8)
+    whole.ingest([docs], progress=False)
+    part = Collection.open("part", tiny_model(), root=tmp_path / "b", create=True, chunk_tokens=8)
+    part.ingest([docs], compress=False, progress=False)
+    real = part.model.compress
+    calls = []
+
+    def dies_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(part.model, "compress", dies_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        part.precompress(batch_size=2, progress=False)
+    done_before = len(stored(part))
+    assert 0 < done_before < len(stored(whole))
+    monkeypatch.setattr(part.model, "compress", real)
+    report = part.precompress(batch_size=2, progress=False)
+    assert report.cached == done_before // 2  # nothing computed twice
+    a, b = stored(whole), stored(part)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_bad_use_is_refused(collection, tmp_path):
+    with pytest.raises(InputError, match="no index named"):
+        Collection.open("missing", collection.model, root=tmp_path / "indexes")
+    with pytest.raises(InputError, match="rate 3"):
+        RAGPipeline(collection).ask("who?", rate=3)
+    with pytest.raises(InputError, match="question is empty"):
+        RAGPipeline(collection).ask("  ")
+    with pytest.raises(ModelMismatchError, match="chunked for backbone"):
+        Collection.open("test", tiny_model(seed=1), root=tmp_path / "indexes")
