@@ -331,6 +331,76 @@ def _add_eval(sub) -> None:
     rec.set_defaults(func=cmd_eval_reconstruct)
 
 
+# ---------------------------------------------------------------- bench
+
+
+def _bench_collection(args, model):
+    from gmsa_rag.collection import Collection
+
+    if args.index:
+        return Collection.open(args.index, model, root=args.root)
+    return Collection.sample(model, root=args.root, progress=False)
+
+
+def cmd_bench(args) -> int:
+    from dataclasses import asdict
+
+    from gmsa_rag.evaluation import bench
+    from gmsa_rag.pipeline import RAGPipeline
+
+    model = _load_model(args)
+    collection = _bench_collection(args, model)
+    if args.kind == "precompress":
+        texts = [c.text for c in collection.chunks()][: args.limit]
+        result = asdict(bench.bench_precompress(model, texts, batch_size=args.batch_size, repeats=args.repeats))
+        lines = [
+            f"{result['chunks']} chunks, {result['tokens']} tokens, batch {result['batch_size']}, median of {result['repeats']}:",
+            f"  GMSA encoder ({result['encoder_layers']} layers, all rates): {result['encoder_tokens_per_s']:.0f} tokens/s",
+            f"  full forward ({result['backbone_layers']} layers):            {result['full_forward_tokens_per_s']:.0f} tokens/s",
+            f"  speed-up {result['speedup']:.2f}x (layer ratio {result['backbone_layers'] / result['encoder_layers']:.2f}x)",
+        ]
+    elif args.kind == "latency":
+        report = bench.bench_latency(
+            RAGPipeline(collection), args.question, context_tokens=args.context_tokens, rates=args.rates,
+            answer_tokens=args.answer_tokens, repeats=args.repeats,
+        )
+        result = report.to_dict()
+        lines = [f"answer {report.answer_tokens} tokens, medians of {report.repeats} (seconds):",
+                 f"{'mode':10s} {'rate':>4s} {'ctx':>5s} {'soft':>5s} {'ttft':>6s} {'total':>6s} {'retr':>6s} {'store':>6s} "
+                 f"{'compr':>6s} {'lsa':>6s} {'prefill':>7s} {'bound':>6s} {'decode':>6s} {'ttft x':>6s} {'e2e x':>6s}"]
+        for r in report.rows:
+            lines.append(
+                f"{r.mode:10s} {r.rate or '-':>4} {r.context_tokens:5d} {r.soft_tokens:5d} {r.time_to_first_token_s:6.3f} "
+                f"{r.total_s:6.3f} {r.retrieval_s:6.3f} {r.store_s:6.3f} {r.compress_s:6.3f} {r.lsa_s:6.3f} "
+                f"{r.prefill_s:7.3f} {r.prefill_bound_s:6.3f} {r.decode_s:6.3f} {r.ttft_speedup_vs_full:6.2f} {r.total_speedup_vs_full:6.2f}"
+            )
+    else:
+        result = [asdict(r) for r in bench.bench_store(collection)]
+        lines = [
+            f"rate {r['rate']}: {r['bytes_per_1k_text_tokens']:,.0f} bytes per 1,000 text tokens stored vs "
+            f"{r['kv_cache_bytes_per_1k_text_tokens']:,.0f} for the KV cache ({r['ratio_vs_kv']:.0f}x less)"
+            for r in result
+        ]
+    print(json.dumps(result) if args.json else "\n".join(lines))
+    return 0
+
+
+def _add_bench(sub) -> None:
+    b = sub.add_parser("bench", help="benchmarks: precompress throughput, query latency, store size")
+    b.add_argument("kind", choices=["precompress", "latency", "store"])
+    _add_model_args(b)
+    b.add_argument("--index", help="index to measure (default: the bundled sample collection)")
+    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--batch-size", type=int, default=16)
+    b.add_argument("--limit", type=int, default=64, help="precompress: chunks to time")
+    b.add_argument("--question", default="What does ASCII stand for and when was it first published?")
+    b.add_argument("--context-tokens", type=_rates, default=(2048,), help="latency: comma-separated sizes")
+    b.add_argument("--rates", type=_rates, default=(4, 8))
+    b.add_argument("--answer-tokens", type=int, default=32)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -339,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_ask(sub)
     _add_eval(sub)
+    _add_bench(sub)
     _add_train(sub)
     return parser
 

@@ -92,3 +92,12 @@ def test_index_info_delete_cycle(tmp_path, capsys):
     assert "holds no documents" in capsys.readouterr().err
     assert main(["ask", "--index", "nope", *root, "Which river?"]) == 1
     assert "no index named 'nope'" in capsys.readouterr().err
+
+
+def test_eval_reconstruct_json(tmp_path, capsys):
+    data = tmp_path / "texts.jsonl"
+    data.write_text(json.dumps({"text": (SAMPLE_DIR / "alain_connes.txt").read_text()}) + "\n")
+    assert main(["eval", "reconstruct", "--data", str(data), "--rate", "8", "--max-tokens", "16", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["n"] == 1 and out["rate"] == 8 and 0 <= out["bleu"] <= 100 and 0 <= out["rouge_l"] <= 1
+    assert main(["eval", "reconstruct", "--data", str(tmp_path / "none.jsonl"), "--rate", "4"]) == 1

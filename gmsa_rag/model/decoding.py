@@ -26,6 +26,7 @@ class SamplingParams:
     do_sample: bool = False
     temperature: float = 1.0
     top_p: float = 1.0
+    ignore_eos: bool = False  # decode exactly max_new_tokens (for timing)
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -99,7 +100,8 @@ class Decoder:
         for step in range(params.max_new_tokens):
             tokens = pick_tokens(logits, params, generator)  # (b,)
             tokens = torch.where(done, torch.full_like(tokens, eos), tokens)
-            done |= is_eos(tokens, self.eos_token_ids)
+            if not params.ignore_eos:
+                done |= is_eos(tokens, self.eos_token_ids)
             yield tokens
             if bool(done.all()) or step == params.max_new_tokens - 1:
                 return

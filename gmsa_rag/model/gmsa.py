@@ -427,7 +427,7 @@ class GMSAModel(nn.Module):
             emitted = ""
             for tokens in decoder.iterate(embeds, mask, params, generator):
                 token = int(tokens[0])
-                if token in self._eos:
+                if token in self._eos and not params.ignore_eos:
                     break
                 ids.append(token)
                 text = self._detokenize(ids)
