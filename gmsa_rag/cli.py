@@ -98,8 +98,10 @@ def _load_model(args):
     from gmsa_rag.model import GMSAModel
 
     if args.model == "untrained":
-        return GMSAModel.from_backbone(args.backbone or "smollm2-135m-instruct", device=_device(args.device)).eval()
-    return GMSAModel.from_pretrained(args.model, backbone=args.backbone, device=_device(args.device)).eval()
+        model = GMSAModel.from_backbone(args.backbone or "smollm2-135m-instruct", device=_device(args.device))
+    else:
+        model = GMSAModel.from_pretrained(args.model, backbone=args.backbone, device=_device(args.device))
+    return model.eval().set_precision(args.precision)
 
 
 def _chunks_from_files(model, paths: list[str], chunk_tokens: int) -> list[str]:
@@ -237,6 +239,10 @@ def _add_model_args(parser, text: bool = False) -> None:
     parser.add_argument("--backbone", default=None, help="backbone override (default: the model's own)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--root", default=None, help="where indexes live (default: ./indexes)")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16"],
+        help="inference precision (auto: bf16 on CUDA or a CPU with AMX, else fp32)",
+    )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
         parser.add_argument("--chunk-tokens", type=int, default=256)

@@ -103,7 +103,7 @@ def _prefill_bound(model: GMSAModel, positions: int, repeats: int) -> float:
     embeds = torch.randn(1, positions, model.dim, device=model.device) * 0.02
     mask = torch.ones(1, positions, dtype=torch.long, device=model.device)
     times = []
-    with torch.inference_mode():
+    with torch.inference_mode(), model.autocast():
         for _ in range(repeats):
             start = time.perf_counter()
             decoder.prefill(embeds.to(model.decoder.dtype), mask)

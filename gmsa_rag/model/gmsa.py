@@ -11,6 +11,8 @@ cached per chunk give exactly what a fresh end-to-end compression gives.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -62,6 +64,28 @@ class TrainBatch:
     owners: list[list[int]]
     prompt_ids: list[list[int]]
     target_ids: list[list[int]]
+
+
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 matmuls are fast here: a CUDA GPU with bf16, or a CPU with AMX tiles."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private in torch 2.x; absent = no
+    return bool(probe and probe())
+
+
+def _inference(method):
+    """Run a model method under inference mode and the model's inference precision."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with torch.inference_mode(), self.autocast():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def tensor_sha256(tensors: dict[str, torch.Tensor]) -> str:
@@ -117,6 +141,7 @@ class GMSAModel(nn.Module):
             self.decoder_lm = self._adapted_decoder(backbone, config)
         self._eos = self._eos_token_ids()
         self._fingerprint: str | None = None
+        self.precision = "fp32"
         self.to(next(backbone.parameters()).device)
 
     # ---------------------------------------------------------------- construction
@@ -168,6 +193,21 @@ class GMSAModel(nn.Module):
             elif isinstance(value, (list, tuple)):
                 ids.update(int(v) for v in value)
         return ids
+
+    def set_precision(self, precision: str) -> "GMSAModel":
+        """Inference precision: "fp32" (exact, the default), "bf16" (autocast) or "auto" (bf16 where
+        it is fast: CUDA, or a CPU with AMX). Weights stay as loaded; training is unaffected."""
+        if precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.precision = precision
+        return self
+
+    def autocast(self):
+        """The autocast context for inference at :attr:`precision` (a no-op for fp32)."""
+        use = self.precision == "bf16" or (self.precision == "auto" and fast_bf16(self.device))
+        if not use:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @property
     def decoder(self) -> nn.Module:
@@ -244,7 +284,7 @@ class GMSAModel(nn.Module):
             out[r] = (MemoryTokens.gather(hidden, slot_index, slot_mask), slot_mask)
         return out
 
-    @torch.inference_mode()
+    @_inference
     def compress(
         self, texts: Sequence[str], rates: Sequence[int] | None = None, batch_size: int = 16
     ) -> list[ChunkVectors]:
@@ -286,7 +326,7 @@ class GMSAModel(nn.Module):
         soft = self.aligner(x, mask)  # (b, M, d)
         return [soft[i, : c.shape[0]] for i, c in enumerate(composed)]
 
-    @torch.inference_mode()
+    @_inference
     def soft_tokens(self, chunks: Sequence[torch.Tensor]) -> torch.Tensor:
         """Stored merged vectors of retrieved chunks -> the decoder's soft tokens (m, d)."""
         return self.align([self.compose(chunks)])[0]
@@ -382,7 +422,7 @@ class GMSAModel(nn.Module):
         embeds, mask, _ = self._decoder_inputs(decoder.model, prefixes, prompt_ids, left_pad=True)
         return decoder, embeds, mask
 
-    @torch.inference_mode()
+    @_inference
     def generate(
         self,
         prompts: Sequence[str],
@@ -420,7 +460,7 @@ class GMSAModel(nn.Module):
         has already composed and aligned it (to time LSA apart from decoding).
         """
         params = params or SamplingParams()
-        with torch.inference_mode():
+        with torch.inference_mode(), self.autocast():
             prefix = soft_tokens if soft_tokens is not None else self._prefixes(1, None if context is None else [context])[0]
             decoder, embeds, mask = self._prepare([prompt], [prefix], use_base)
             ids: list[int] = []
