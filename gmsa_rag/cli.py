@@ -180,8 +180,19 @@ def cmd_index(args) -> int:
 def cmd_precompress(args) -> int:
     from gmsa_rag.collection import Collection
 
-    collection = Collection.open(args.index, _load_model(args), root=args.root)
-    report = collection.precompress(batch_size=args.batch_size, progress=not args.quiet)
+    model = _load_model(args)
+    collection = Collection.open(args.index, model, root=args.root)
+    if args.engine == "ray":
+        from gmsa_rag.distributed import precompress_ray
+
+        report = precompress_ray(
+            args.model, collection.store, collection.chunks(), batch_size=args.batch_size,
+            concurrency=args.concurrency, num_gpus=args.num_gpus, cpus_per_actor=args.cpus_per_actor,
+            backbone=args.backbone, device=args.device, fingerprint=model.fingerprint(),
+            address=args.ray_address, progress=not args.quiet,
+        )
+    else:
+        report = collection.precompress(batch_size=args.batch_size, progress=not args.quiet)
     print(
         f"{report.chunks} chunks: {report.computed} compressed, {report.cached} already cached; "
         f"{report.tokens} tokens in {report.seconds:.1f}s ({report.tokens_per_s:.0f} tokens/s)"
@@ -281,6 +292,11 @@ def _add_ask(sub) -> None:
     pre.add_argument("--index", required=True)
     _add_model_args(pre)
     pre.add_argument("--batch-size", type=int, default=16)
+    pre.add_argument("--engine", default="local", choices=["local", "ray"], help="ray: a Ray Data actor pool")
+    pre.add_argument("--concurrency", type=int, default=1, help="ray: number of compressor actors")
+    pre.add_argument("--num-gpus", type=float, default=None, help="ray: GPUs per actor (default: 1 if the cluster has GPUs)")
+    pre.add_argument("--cpus-per-actor", type=int, default=1)
+    pre.add_argument("--ray-address", default=None, help="ray: an existing cluster (default: start a local one)")
     pre.add_argument("--quiet", action="store_true")
     pre.set_defaults(func=cmd_precompress)
 

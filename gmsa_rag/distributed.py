@@ -1,17 +1,21 @@
 """Bulk precompression on Ray Data: the same store, filled by a pool of actors (``--engine ray``).
 
     chunks ──missing_chunks + sort by length + cut into batches (as the local path)──> blocks of B rows
-           ──ray.data map_batches(CompressorActor, concurrency=N, batch_size=B, num_gpus=G)──> vectors
+           ──ray.data map_batches(CompressorActor, compute=ActorPoolStrategy(size=N), batch_size=B,
+                                  num_gpus=G)──> vectors
            ──the driver streams the results and writes each one into the SoftTokenStore as it arrives
 
 Same result as :func:`gmsa_rag.precompress.precompress`
     The chunks to compute, their order and the batches they are encoded in are exactly the
     local path's (same ``missing_chunks``, stable sort by token count, consecutive batches of
     ``batch_size``). That matters: the encoder's float results depend in the last bits on the
-    batch a chunk is padded in, and those bits survive fp16 storage often enough to see. Each
-    batch becomes one Ray block of ``batch_size`` rows, and the actor encodes each batch id in
-    its own ``compress`` call, so a Ray batch never mixes two local batches. Same model, same
-    device, same batch size -> bit-identical store entries (tested).
+    batch a chunk is padded in, and those bits survive fp16 storage often enough to see. Blocks
+    hold whole local batches and the actor encodes each batch id in its own ``compress`` call,
+    so a Ray batch is exactly a local batch. With the same model, device, batch size
+    and number of torch threads per encoder pass (Ray gives an actor ``cpus_per_actor`` threads; the local
+    path uses all cores), the store entries are bit-identical (tested). With another thread
+    count the default model's entries differ by a few fp16 ulps (1 vs 2 threads: max 0.008), as
+    the local path's own do between machines with different core counts.
 
 Who writes: the driver
     Actors send back each chunk's merged vectors (numpy, one ragged column per rate; fp16 when
@@ -20,9 +24,12 @@ Who writes: the driver
     on one host ("WAL does not work over a network filesystem"): actors on other machines must
     not open it, even on a shared filesystem. So the store stays on the driver's disk, no
     shared filesystem is needed, and every finished result is stored at once (a killed run
-    resumes where it stopped). The cost is one stream of vectors into the driver (~110 KB per
-    256-token chunk at rates 4 and 8, fp16) and the driver's write rate (a few thousand entries
-    per second; see ``gmsa_rag.store.bench_store``), far above what one machine's GPUs compress.
+    resumes where it stopped). The cost is one stream of vectors into the driver (110,592 bytes
+    per 256-token chunk at rates 4 and 8 in fp16) and one writer: on the 2-core development VM
+    the driver stores ~570 such chunks/s (~145k tokens/s; one SQLite transaction per entry),
+    ~70x what that machine compresses on its CPU, but a bound that several fast GPUs may reach.
+    Past it, batch the writes in the store (one transaction per shard per batch) rather than
+    moving the writes to the actors.
 
 Workers load the model themselves
     Each actor runs ``GMSAModel.from_pretrained(model, backbone=...)`` once, on CUDA when its
@@ -41,8 +48,11 @@ Ray itself
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
+import math
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -74,8 +84,8 @@ def _import_ray():
         import ray.data  # noqa: F401  (ray[data] pulls pyarrow and pandas; plain ray lacks them)
     except ImportError as exc:
         raise RayNotInstalledError(
-            f"the Ray engine needs Ray Data, which is not installed here ({exc}); install it with "
-            f"{INSTALL_HINT} (or pip install 'ray[data]'), or use the local engine"
+            f"the Ray engine needs Ray Data, which cannot be imported here ({exc}); install it with "
+            f"{INSTALL_HINT} (or pip install 'ray[data]>=2.40'), or use the local engine"
         ) from exc
     return ray
 
@@ -114,7 +124,8 @@ class CompressorActor:
     """
 
     def __init__(self, model: str, fingerprint: str, rates: Sequence[int], batch_size: int, *,
-                 backbone: str | None = None, device: str | None = None, transfer_dtype: str = "float32") -> None:
+                 backbone: str | None = None, device: str | None = None,
+                 transfer_dtype: str = "float32") -> None:
         import torch
 
         from gmsa_rag.model import GMSAModel
@@ -157,11 +168,19 @@ class CompressorActor:
 def _rows_of(column: Any) -> Iterator[np.ndarray]:
     """Rows of a tensor column as Ray hands it back: an object array of arrays, or one stacked array."""
     for item in column:
-        yield np.asarray(item)
+        yield np.array(item, copy=True)  # Ray's buffers are read-only; torch wants its own
+
+
+_REMOTE_ERROR = re.compile(r"^(gmsa_rag(?:\.\w+)*)\.(\w+): (.+)$", re.MULTILINE)
 
 
 def _gmsa_cause(exc: BaseException) -> GMSAError | None:
-    """The GMSAError an actor raised, dug out of Ray's wrappers (cause chain and ``.cause``)."""
+    """The GMSAError an actor raised, dug out of Ray's wrappers.
+
+    A task's error comes back as an instance of its own class (or with it as ``cause``); an
+    actor that failed in ``__init__`` comes back as ``ActorDiedError`` holding only the remote
+    traceback as text, whose last ``gmsa_rag...Error: message`` line is rebuilt here.
+    """
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -169,10 +188,20 @@ def _gmsa_cause(exc: BaseException) -> GMSAError | None:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, GMSAError):
-            return current
+        if isinstance(current, GMSAError) and type(current).__module__.startswith("gmsa_rag"):
+            return current  # (not Ray's dynamic subclass of it, whose message is the whole traceback)
         todo += [current.__cause__, current.__context__, getattr(current, "cause", None)]
-    return None
+    found = _REMOTE_ERROR.findall(str(exc))
+    if not found:
+        return None
+    module, name, message = found[-1]
+    try:
+        cls = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, GMSAError)):
+        cls = GMSAError
+    return cls(message)
 
 
 @contextlib.contextmanager
@@ -182,7 +211,8 @@ def _ray_session(ray, address: str | None, num_cpus: int | None) -> Iterator[boo
         yield False
         return
     saved = os.environ.get("RAY_USAGE_STATS_ENABLED")
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # no attempt to report to ray.io (there may be no network)
+    if saved is None:  # unless the user chose: no attempt to report to ray.io (there may be no network)
+        os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     try:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
         if address is None and not os.environ.get("RAY_ADDRESS"):
@@ -205,18 +235,19 @@ def _restore_env(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-def _check_resources(ray, started: bool, concurrency: int, num_gpus: float) -> None:
-    """Refuse a pool the (local) cluster can never place; it would otherwise wait forever."""
+def _check_resources(ray, started: bool, concurrency: int, cpus: float, gpus: float) -> None:
+    """Warn when the cluster has room for fewer actors than asked; refuse when a local one has room for none."""
     resources = ray.cluster_resources()
-    need = {"CPU": float(concurrency), "GPU": concurrency * num_gpus}
-    short = {k: (v, resources.get(k, 0.0)) for k, v in need.items() if v and resources.get(k, 0.0) < v}
-    if not short:
+    have_cpu, have_gpu = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
+    fits = min(int(have_cpu // cpus) if cpus else concurrency, int(have_gpu // gpus) if gpus else concurrency)
+    if fits >= concurrency:
         return
-    what = ", ".join(f"{need_:g} {k} (it has {have:g})" for k, (need_, have) in short.items())
-    message = f"{concurrency} compressor actor(s) need {what} in the Ray cluster"
-    if started:
-        raise ConfigError(f"{message}; lower concurrency or num_gpus")
-    logger.warning("%s; they start only when an autoscaler adds nodes", message)
+    message = (f"each compressor actor needs {cpus:g} CPU and {gpus:g} GPU; the Ray cluster has {have_cpu:g} CPU "
+               f"and {have_gpu:g} GPU, room for {fits} of the {concurrency} actors asked for")
+    if fits < 1 and started:
+        raise ConfigError(f"{message}; lower num_gpus or cpus_per_actor, or connect to a cluster that has them")
+    logger.warning("%s; %s", message, "the rest start only if an autoscaler adds nodes" if fits < 1
+                   else "the run goes on with fewer")
 
 
 def precompress_ray(
@@ -228,6 +259,7 @@ def precompress_ray(
     batch_size: int = 16,
     concurrency: int = 1,
     num_gpus: float | None = None,
+    cpus_per_actor: float = 1,
     backbone: str | None = None,
     device: str | None = None,
     fingerprint: str | None = None,
@@ -245,6 +277,7 @@ def precompress_ray(
     batch_size: chunks per encoder pass (also Ray's batch size); the local path's default, 16.
     concurrency: number of compressor actors (each loads the model once).
     num_gpus: GPUs per actor; default 1 when the Ray cluster has GPUs, else 0.
+    cpus_per_actor: CPUs Ray reserves per actor; Ray sets the actor's torch/OpenMP threads to it.
     device: the actors' torch device; default ``cuda`` when the actor sees a GPU, else ``cpu``.
     fingerprint: the model's fingerprint when the caller knows it (the CLI has the model loaded);
         otherwise the driver loads the model once on the CPU to compute it. Actors whose model
@@ -262,6 +295,8 @@ def precompress_ray(
         raise ConfigError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     if num_gpus is not None and (isinstance(num_gpus, bool) or not isinstance(num_gpus, (int, float)) or num_gpus < 0):
         raise ConfigError(f"num_gpus must be a number >= 0, got {num_gpus!r}")
+    if isinstance(cpus_per_actor, bool) or not isinstance(cpus_per_actor, (int, float)) or cpus_per_actor <= 0:
+        raise ConfigError(f"cpus_per_actor must be a number > 0, got {cpus_per_actor!r}")
     start = time.perf_counter()
     model_ref = _model_ref(model)
     if backbone is not None and Path(backbone).expanduser().is_dir():
@@ -285,7 +320,7 @@ def precompress_ray(
         tokens = 0
         if todo:
             tokens = _run(ray, model_ref, store_, todo, fingerprint, rates, batch_size=batch_size,
-                          concurrency=concurrency, num_gpus=num_gpus, backbone=backbone, device=device,
+                          concurrency=concurrency, num_gpus=num_gpus, cpus_per_actor=cpus_per_actor, backbone=backbone, device=device,
                           address=address, num_cpus=num_cpus, progress=progress)
         return PrecompressReport(chunks=unique, computed=len(todo), cached=unique - len(todo), tokens=tokens,
                                  seconds=time.perf_counter() - start)
@@ -295,7 +330,7 @@ def precompress_ray(
 
 
 def _run(ray, model_ref: str, store: SoftTokenStore, todo: list[Chunk], fingerprint: str, rates: tuple[int, ...], *,
-         batch_size: int, concurrency: int, num_gpus: float | None, backbone: str | None, device: str | None,
+         batch_size: int, concurrency: int, num_gpus: float | None, cpus_per_actor: float, backbone: str | None, device: str | None,
          address: str | None, num_cpus: int | None, progress: bool) -> int:
     """Compress ``todo`` (sorted) on Ray and write every result into ``store``; returns the tokens compressed."""
     import pyarrow as pa
@@ -303,22 +338,24 @@ def _run(ray, model_ref: str, store: SoftTokenStore, todo: list[Chunk], fingerpr
     from ray.data import DataContext
 
     transfer = store.dtype if store.dtype in _NUMPY_DTYPES else "float32"
-    blocks = []
-    for index, begin in enumerate(range(0, len(todo), batch_size)):  # one block per local batch
-        batch = todo[begin : begin + batch_size]
-        blocks.append(pa.table({
-            "text": [c.text for c in batch],
-            "content_hash": [c.content_hash for c in batch],
-            "doc_id": [c.doc_id for c in batch],
-            "batch": pa.array([index] * len(batch), pa.int64()),
-        }))
+    # Blocks of whole local batches (a multiple of batch_size rows; the last may be short), so Ray's
+    # batches of batch_size rows are exactly the local batches. A few batches per block cut Ray's
+    # per-task overhead while leaving every actor several blocks.
+    n_batches = math.ceil(len(todo) / batch_size)
+    rows_per_block = batch_size * max(1, min(8, n_batches // (4 * concurrency)))
+    blocks = [pa.table({
+        "text": [c.text for c in todo[begin : begin + rows_per_block]],
+        "content_hash": [c.content_hash for c in todo[begin : begin + rows_per_block]],
+        "doc_id": [c.doc_id for c in todo[begin : begin + rows_per_block]],
+        "batch": pa.array([i // batch_size for i in range(begin, min(begin + rows_per_block, len(todo)))], pa.int64()),
+    }) for begin in range(0, len(todo), rows_per_block)]
     expected = {c.content_hash for c in todo}
     written: set[str] = set()
     tokens = 0
     with _ray_session(ray, address, num_cpus) as started:
         if num_gpus is None:
             num_gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-        _check_resources(ray, started, concurrency, num_gpus)
+        _check_resources(ray, started, concurrency, cpus_per_actor, num_gpus)
         context = DataContext.get_current()
         saved_bars = context.enable_progress_bars
         context.enable_progress_bars = progress
@@ -328,8 +365,8 @@ def _run(ray, model_ref: str, store: SoftTokenStore, todo: list[Chunk], fingerpr
                 fn_constructor_kwargs={"model": model_ref, "fingerprint": fingerprint, "rates": rates,
                                        "batch_size": batch_size, "backbone": backbone, "device": device,
                                        "transfer_dtype": transfer},
-                batch_size=batch_size, batch_format="numpy", concurrency=concurrency,
-                **({"num_gpus": num_gpus} if num_gpus else {}),
+                batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=concurrency),
+                num_cpus=cpus_per_actor, **({"num_gpus": num_gpus} if num_gpus else {}),
             )
             for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 columns = {r: _rows_of(out[f"r{r}"]) for r in rates}

@@ -9,50 +9,10 @@ import pytest
 import torch
 
 from gmsa_rag.collection import Collection
-from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import InputError, ModelMismatchError
-from gmsa_rag.model import GMSAModel, SamplingParams
+from gmsa_rag.model import SamplingParams
 from gmsa_rag.pipeline import RAGPipeline
-from gmsa_rag.retrieval import Embedder
-from tiny import tiny_backbone
-
-DOCS = {
-    "paris.txt": "The city of Paris is the capital of France. The river in Paris is the Seine.",
-    "rome.txt": "Rome is the capital of Italy. The king of Rome was old.",
-    "berlin.txt": "Berlin is the capital of Germany. Berlin has a great wall.",
-}
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder.load("all-minilm-l6-v2")
-
-
-def tiny_model(seed: int = 0) -> GMSAModel:
-    lm, tokenizer = tiny_backbone("llama", seed=seed)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = GMSAModel(GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4, 8)), lm, tokenizer)
-    model._eos = set()  # random weights: decode the whole budget
-    return model.eval()
-
-
-@pytest.fixture
-def docs(tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text)
-    return folder
-
-
-@pytest.fixture
-def collection(tmp_path, docs, embedder, monkeypatch):
-    monkeypatch.setattr("gmsa_rag.retrieval.Embedder.load", classmethod(lambda cls, name="x", device=None: embedder))
-    c = Collection.open("test", tiny_model(), root=tmp_path / "indexes", create=True, chunk_tokens=16)
-    c.ingest([docs], progress=False)
-    return c
-
+from tiny import DOCS, tiny_model
 
 def stored(collection: Collection) -> dict:
     """Every stored vector of the collection, by (chunk hash, rate)."""

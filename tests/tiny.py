@@ -21,6 +21,9 @@ from transformers import (
     Qwen3Config,
 )
 
+from gmsa_rag.config import GMSAConfig
+from gmsa_rag.model import GMSAModel
+
 WORDS = (
     "the a an of to in and is was were be by for on with as at from that this it he she they "
     "city river king queen war year born died capital country people language music film book "
@@ -101,3 +104,20 @@ def save_tiny_backbone(directory: Path, family: str = "llama", seed: int = 0) ->
 
 
 SAMPLE = "the king of france was born in paris in the first year . he was a great king"
+
+
+DOCS = {
+    "paris.txt": "The city of Paris is the capital of France. The river in Paris is the Seine.",
+    "rome.txt": "Rome is the capital of Italy. The king of Rome was old.",
+    "berlin.txt": "Berlin is the capital of Germany. Berlin has a great wall.",
+}
+
+
+def tiny_model(seed: int = 0) -> GMSAModel:
+    """A tiny GMSA model, the same every call (LoRA's random init drawn from a local seed)."""
+    lm, tokenizer = tiny_backbone("llama", seed=seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = GMSAModel(GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4, 8)), lm, tokenizer)
+    model._eos = set()  # random weights: decode the whole budget
+    return model.eval()

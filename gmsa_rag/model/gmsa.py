@@ -195,8 +195,9 @@ class GMSAModel(nn.Module):
         return ids
 
     def set_precision(self, precision: str) -> "GMSAModel":
-        """Inference precision: "fp32" (exact, the default), "bf16" (autocast) or "auto" (bf16 where
-        it is fast: CUDA, or a CPU with AMX). Weights stay as loaded; training is unaffected."""
+        """Inference precision of LSA and decoding: "fp32" (exact, the default), "bf16" (autocast)
+        or "auto" (bf16 where it is fast: CUDA, or a CPU with AMX). :meth:`compress` always runs
+        at the weights' precision, so stored vectors never depend on this. Training is unaffected."""
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.precision = precision
@@ -284,7 +285,7 @@ class GMSAModel(nn.Module):
             out[r] = (MemoryTokens.gather(hidden, slot_index, slot_mask), slot_mask)
         return out
 
-    @_inference
+    @torch.inference_mode()  # always at the weights' precision: stored vectors must not depend on it
     def compress(
         self, texts: Sequence[str], rates: Sequence[int] | None = None, batch_size: int = 16
     ) -> list[ChunkVectors]:
