@@ -252,7 +252,7 @@ def _add_model_args(parser, text: bool = False) -> None:
     parser.add_argument("--root", default=None, help="where indexes live (default: ./indexes)")
     parser.add_argument(
         "--precision", default="auto", choices=["auto", "fp32", "bf16"],
-        help="inference precision (auto: bf16 on CUDA or a CPU with AMX, else fp32)",
+        help="inference precision (auto: bf16 autocast on a CUDA GPU, fp32 on CPU)",
     )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
