@@ -1,13 +1,13 @@
 """Bulk precompression on Ray Data: the same store, filled by a pool of actors (``--engine ray``).
 
-    chunks ──missing_chunks + sort by length + cut into batches (as the local path)──> blocks of B rows
+    chunks ──plan (missing chunks, sorted by length) + cut into batches (as the local path)──> blocks of B rows
            ──ray.data map_batches(CompressorActor, compute=ActorPoolStrategy(size=N), batch_size=B,
                                   num_gpus=G)──> vectors
            ──the driver streams the results and writes each one into the SoftTokenStore as it arrives
 
 Same result as :func:`gmsa_rag.precompress.precompress`
     The chunks to compute, their order and the batches they are encoded in are exactly the
-    local path's (same ``missing_chunks``, stable sort by token count, consecutive batches of
+    local path's (same ``plan``: missing chunks, stable sort by token count, consecutive batches of
     ``batch_size``). That matters: the encoder's float results depend in the last bits on the
     batch a chunk is padded in, and those bits survive fp16 storage often enough to see. Blocks
     hold whole local batches and the actor encodes each batch id in its own ``compress`` call,
@@ -63,7 +63,7 @@ import numpy as np
 
 from gmsa_rag.documents import Chunk
 from gmsa_rag.errors import ConfigError, GMSAError, ModelMismatchError
-from gmsa_rag.precompress import PrecompressReport, missing_chunks
+from gmsa_rag.precompress import PrecompressReport, plan
 from gmsa_rag.store import SoftTokenStore
 
 logger = logging.getLogger(__name__)
@@ -310,12 +310,7 @@ def precompress_ray(
     own_store = not isinstance(store, SoftTokenStore)
     store_ = SoftTokenStore(store) if own_store else store
     try:
-        by_doc: dict[str, list[str]] = {}
-        for chunk in chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk.content_hash)
-        for doc_id, hashes in by_doc.items():  # a chunk shared with another document stays referenced
-            store_.add_references(doc_id, hashes)
-        todo = sorted(missing_chunks(store_, fingerprint, chunks, rates), key=lambda c: c.num_tokens)
+        todo = plan(store_, fingerprint, chunks, rates)
         unique = len({c.content_hash for c in chunks})
         tokens = 0
         if todo:

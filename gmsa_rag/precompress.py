@@ -48,6 +48,16 @@ def missing_chunks(store, fingerprint: str, chunks: Sequence[Chunk], rates: Sequ
     return todo
 
 
+def plan(store, fingerprint: str, chunks: Sequence[Chunk], rates: Sequence[int]) -> list[Chunk]:
+    """Record which documents use which chunks, then list the chunks to compute, shortest first."""
+    by_doc: dict[str, list[str]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk.content_hash)
+    for doc_id, hashes in by_doc.items():  # a chunk shared with another document stays referenced
+        store.add_references(doc_id, hashes)
+    return sorted(missing_chunks(store, fingerprint, chunks, rates), key=lambda c: c.num_tokens)
+
+
 def precompress(
     model: GMSAModel,
     store,
@@ -61,12 +71,7 @@ def precompress(
     rates = tuple(rates or model.config.rates)
     fingerprint = model.fingerprint()
     start = time.perf_counter()
-    by_doc: dict[str, list[str]] = {}
-    for chunk in chunks:
-        by_doc.setdefault(chunk.doc_id, []).append(chunk.content_hash)
-    for doc_id, hashes in by_doc.items():  # a chunk shared with another document stays referenced
-        store.add_references(doc_id, hashes)
-    todo = sorted(missing_chunks(store, fingerprint, chunks, rates), key=lambda c: c.num_tokens)
+    todo = plan(store, fingerprint, chunks, rates)
     tokens = 0
     bar = tqdm(total=len(todo), desc="precompress", unit="chunk", disable=not progress or not todo)
     for begin in range(0, len(todo), batch_size):

@@ -9,7 +9,7 @@ import pytest
 
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import InputError
-from gmsa_rag.evaluation import ReconstructionResult, evaluate_reconstruction, read_texts_jsonl
+from gmsa_rag.evaluation.reconstruction import ReconstructionResult, evaluate_reconstruction, read_texts_jsonl
 from gmsa_rag.model import AUTOENCODER_PROMPT, GMSAModel
 from tiny import WORDS, tiny_backbone
 
