@@ -349,12 +349,15 @@ def _prepare_directory(directory: Path, shards: int | None) -> int:
         raise StoreError(f"soft-token store path {directory} is a file, not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if not (directory / MARKER_NAME).exists():
+        marker = directory / MARKER_NAME
+        if not marker.exists():
             foreign = sorted(p.name for p in directory.iterdir() if not p.name.startswith(_TMP_PREFIX))
-            if foreign:
+            # another process may have created the store since the check above: look again
+            if foreign and not marker.exists():
                 raise StoreError(f"{directory} is not empty and is not a soft-token store (no {MARKER_NAME}; "
                                  f"found {foreign[:5]}); give an empty or new directory")
-            _write_marker(directory, shards or DEFAULT_SHARDS)
+            if not foreign:
+                _write_marker(directory, shards or DEFAULT_SHARDS)
     except OSError as exc:
         raise _store_error("create soft-token store", directory, exc, directory) from exc
     found = _read_marker(directory)

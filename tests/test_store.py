@@ -428,3 +428,23 @@ def test_stats_count_traffic(store):
     assert (stats.hits, stats.misses, stats.corrupt, stats.writes, stats.entries) == (1, 1, 0, 2, 2)
     assert stats.bytes_written > stats.bytes_read > vectors(1).numel() * 2
     assert stats.volume == store.volume() > 0
+
+
+def test_opening_while_another_process_creates_the_store(tmp_path, monkeypatch):
+    """Process A sees no marker, then process B creates the store: A must open it, not refuse it."""
+    import pathlib
+
+    directory = tmp_path / "store"
+    SoftTokenStore(directory).close()  # "process B" created it
+    real_exists = pathlib.Path.exists
+    first = {"marker": True}
+
+    def exists_once_missing(path, *args, **kwargs):
+        if path.name == "gmsa-store.json" and first["marker"]:
+            first["marker"] = False
+            return False  # A's first look happened before B wrote the marker
+        return real_exists(path, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "exists", exists_once_missing)
+    with SoftTokenStore(directory) as store:
+        assert len(store) == 0
