@@ -337,6 +337,31 @@ def cmd_eval_reconstruct(args) -> int:
     return 0
 
 
+def cmd_eval_qa(args) -> int:
+    from gmsa_rag.evaluation.qa import eval_collection, evaluate_qa, read_questions
+
+    model = _load_model(args)
+    questions = read_questions(args.data, limit=args.limit)
+    collection = eval_collection(model, args.docs, root=args.root)
+    result = evaluate_qa(
+        collection, questions, mode=args.mode, rate=args.rate, context=args.context, top_k=args.top_k,
+        max_new_tokens=args.max_new_tokens,
+    )
+    if args.predictions:
+        Path(args.predictions).write_text(json.dumps(result.to_dict(predictions=True), indent=1), encoding="utf-8")
+    data = result.to_dict()
+    if args.json:
+        print(json.dumps(data))
+    else:
+        recall = f", recall@{args.top_k} {data['recall_at_k']:.3f}" if data["recall_at_k"] is not None else ""
+        print(
+            f"n={data['n']} {args.mode}{f' {args.rate}x' if data['rate'] else ''} ({args.context}): EM {data['em']:.3f}, "
+            f"F1 {data['f1']:.3f}, accuracy {data['accuracy']:.3f}{recall}; latency median "
+            f"{data['latency_ms']['median']:.0f} ms, p90 {data['latency_ms']['p90']:.0f} ms  [model {data['model']}]"
+        )
+    return 0
+
+
 def _add_eval(sub) -> None:
     evaluate = sub.add_parser("eval", help="evaluate a GMSA model")
     kinds = evaluate.add_subparsers(dest="kind", required=True)
@@ -351,6 +376,20 @@ def _add_eval(sub) -> None:
     rec.add_argument("--json", action="store_true")
     _add_model_args(rec)
     rec.set_defaults(func=cmd_eval_reconstruct)
+
+    qa = kinds.add_parser("qa", help="question answering: EM, F1, accuracy, recall@k, latency")
+    qa.add_argument("--data", required=True, help="JSONL: {'id', 'question', 'answers': [...], 'doc_id'} per line")
+    qa.add_argument("--docs", required=True, help="JSONL: {'doc_id', 'text'} per line")
+    qa.add_argument("--context", default="retrieved", choices=["oracle", "retrieved"])
+    qa.add_argument("--mode", default="gmsa", choices=["gmsa", "full", "closed"])
+    qa.add_argument("--rate", type=int, default=4)
+    qa.add_argument("--top-k", type=int, default=4)
+    qa.add_argument("--limit", type=int, help="the first N questions only")
+    qa.add_argument("--max-new-tokens", type=int, default=32)
+    qa.add_argument("--predictions", help="write per-question predictions to this JSON file")
+    qa.add_argument("--json", action="store_true")
+    _add_model_args(qa)
+    qa.set_defaults(func=cmd_eval_qa)
 
 
 # ---------------------------------------------------------------- bench

@@ -203,8 +203,15 @@ class Collection:
 
     # ---------------------------------------------------------------- query path
 
-    def retrieve(self, question: str, k: int) -> list[Hit]:
-        return self.index.search(question, k)
+    def retrieve(self, question: str, k: int, doc_id: str | None = None) -> list[Hit]:
+        """The top-``k`` chunks for ``question``, optionally only from document ``doc_id``."""
+        if doc_id is None:
+            return self.index.search(question, k)
+        chunks = self.index.documents().get(doc_id)
+        if not chunks:
+            raise InputError(f"document {doc_id!r} is not in index {self.name!r}")
+        ranked = self.index.search(question, len(self.index))  # exact scores for every chunk
+        return [h for h in ranked if h.record.doc_id == doc_id][:k]
 
     def soft_vectors(self, hits: Sequence[Hit], rate: int) -> SoftVectors:
         """Stored merged vectors of ``hits`` at ``rate``; misses are compressed now and stored."""

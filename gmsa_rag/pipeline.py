@@ -160,15 +160,25 @@ class RAGPipeline:
         collection.index.embedder  # load the embedder now, not inside the first question's timing
 
     def stream(
-        self, question: str, *, rate: int = 4, top_k: int = 4, mode: str = "gmsa", params: SamplingParams | None = None
+        self,
+        question: str,
+        *,
+        rate: int = 4,
+        top_k: int = 4,
+        mode: str = "gmsa",
+        params: SamplingParams | None = None,
+        doc_id: str | None = None,
     ) -> AnswerStream:
-        """Retrieve, fetch or compute soft tokens, and return a stream of the answer's pieces."""
+        """Retrieve, fetch or compute soft tokens, and return a stream of the answer's pieces.
+
+        ``doc_id`` restricts retrieval to one document (the "oracle" context of evaluations).
+        """
         _check(self.model, question, mode, rate)
         if top_k < 1:
             raise InputError(f"top_k must be >= 1, got {top_k}")
         start = time.perf_counter()
         stats = AnswerStats(mode=mode, rate=rate if mode == "gmsa" else None, top_k=top_k)
-        hits = [] if mode == "closed" else self.collection.retrieve(question, top_k)
+        hits = [] if mode == "closed" else self.collection.retrieve(question, top_k, doc_id)
         stats.retrieval_s = time.perf_counter() - start
         sources = [
             Source(h.record.doc_id, h.record.index, h.score, h.record.text[:200], h.record.text) for h in hits
