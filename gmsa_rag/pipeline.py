@@ -168,17 +168,20 @@ class RAGPipeline:
         mode: str = "gmsa",
         params: SamplingParams | None = None,
         doc_id: str | None = None,
+        hits: Sequence | None = None,
     ) -> AnswerStream:
         """Retrieve, fetch or compute soft tokens, and return a stream of the answer's pieces.
 
-        ``doc_id`` restricts retrieval to one document (the "oracle" context of evaluations).
+        ``doc_id`` restricts retrieval to one document (the "oracle" context of evaluations);
+        ``hits`` skips retrieval and reads those chunks (found by another retriever).
         """
         _check(self.model, question, mode, rate)
         if top_k < 1:
             raise InputError(f"top_k must be >= 1, got {top_k}")
         start = time.perf_counter()
         stats = AnswerStats(mode=mode, rate=rate if mode == "gmsa" else None, top_k=top_k)
-        hits = [] if mode == "closed" else self.collection.retrieve(question, top_k, doc_id)
+        if hits is None:
+            hits = [] if mode == "closed" else self.collection.retrieve(question, top_k, doc_id)
         stats.retrieval_s = time.perf_counter() - start
         sources = [
             Source(h.record.doc_id, h.record.index, h.score, h.record.text[:200], h.record.text) for h in hits

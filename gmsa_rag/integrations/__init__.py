@@ -1,0 +1,1 @@
+"""Adapters to other frameworks. Each submodule imports its framework lazily (optional extra)."""
