@@ -417,13 +417,20 @@ class SoftTokenStore:
             raise
 
     def _open_shard(self, index: int, size_limit: int) -> diskcache.Cache:
+        """Open one shard; while another process is creating or writing it, retry up to lock_timeout."""
         path = self.directory / f"{index:03d}"
-        try:
-            return diskcache.Cache(str(path), timeout=_SQLITE_BUSY_S, disk=_RawBytesDisk, size_limit=size_limit,
-                                   eviction_policy="least-recently-stored", cull_limit=10, tag_index=True,
-                                   statistics=False, disk_min_file_size=_INLINE_LIMIT)
-        except (sqlite3.Error, OSError) as exc:
-            raise _store_error("open soft-token store shard", path, exc, self.directory) from exc
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                return diskcache.Cache(str(path), timeout=_SQLITE_BUSY_S, disk=_RawBytesDisk, size_limit=size_limit,
+                                       eviction_policy="least-recently-stored", cull_limit=10, tag_index=True,
+                                       statistics=False, disk_min_file_size=_INLINE_LIMIT)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise _store_error("open soft-token store shard", path, exc, self.directory) from exc
+                time.sleep(0.05)
+            except (sqlite3.Error, OSError) as exc:
+                raise _store_error("open soft-token store shard", path, exc, self.directory) from exc
 
     # ------------------------------------------------ reading
 

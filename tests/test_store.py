@@ -448,3 +448,4 @@ def test_opening_while_another_process_creates_the_store(tmp_path, monkeypatch):
     monkeypatch.setattr(pathlib.Path, "exists", exists_once_missing)
     with SoftTokenStore(directory) as store:
         assert len(store) == 0
+
