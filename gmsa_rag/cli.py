@@ -324,17 +324,19 @@ def cmd_eval_reconstruct(args) -> int:
     result = evaluate_reconstruction(
         model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base=not args.keft_decoder
     )
+    _print_result(result, args, lambda data: (
+        f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "
+        f"prefix-EM@{data['prefix_tokens']} {data['prefix_em']:.3f}  [model {data['model']}]"
+    ))
+    return 0
+
+
+def _print_result(result, args, summary) -> None:
+    """Write per-item predictions if asked, then print the scores as JSON or one summary line."""
     if args.predictions:
         Path(args.predictions).write_text(json.dumps(result.to_dict(predictions=True), indent=1), encoding="utf-8")
     data = result.to_dict()
-    if args.json:
-        print(json.dumps(data))
-    else:
-        print(
-            f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "
-            f"prefix-EM@{data['prefix_tokens']} {data['prefix_em']:.3f}  [model {data['model']}]"
-        )
-    return 0
+    print(json.dumps(data) if args.json else summary(data))
 
 
 def cmd_eval_qa(args) -> int:
@@ -347,18 +349,16 @@ def cmd_eval_qa(args) -> int:
         collection, questions, mode=args.mode, rate=args.rate, context=args.context, top_k=args.top_k,
         max_new_tokens=args.max_new_tokens,
     )
-    if args.predictions:
-        Path(args.predictions).write_text(json.dumps(result.to_dict(predictions=True), indent=1), encoding="utf-8")
-    data = result.to_dict()
-    if args.json:
-        print(json.dumps(data))
-    else:
+
+    def summary(data):
         recall = f", recall@{args.top_k} {data['recall_at_k']:.3f}" if data["recall_at_k"] is not None else ""
-        print(
+        return (
             f"n={data['n']} {args.mode}{f' {args.rate}x' if data['rate'] else ''} ({args.context}): EM {data['em']:.3f}, "
             f"F1 {data['f1']:.3f}, accuracy {data['accuracy']:.3f}{recall}; latency median "
             f"{data['latency_ms']['median']:.0f} ms, p90 {data['latency_ms']['p90']:.0f} ms  [model {data['model']}]"
         )
+
+    _print_result(result, args, summary)
     return 0
 
 
