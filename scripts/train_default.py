@@ -22,7 +22,7 @@ import torch
 
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.model import GMSAModel, SamplingParams
-from gmsa_rag.model.gmsa import AUTOENCODER_PROMPT, tensor_sha256
+from gmsa_rag.model.gmsa import tensor_sha256
 from gmsa_rag.training.trainer import Trainer, TrainConfig
 
 DEFAULT_GMSA = GMSAConfig(
@@ -38,31 +38,75 @@ DEFAULT_GMSA = GMSAConfig(
 )
 
 
-def quick_eval(model: GMSAModel, data: Path, n_text: int, n_qa: int) -> dict:
-    """Greedy reconstruction BLEU and QA EM-style accuracy on held-out data (a smoke-level check)."""
-    import sacrebleu
+def ae_train_config(
+    data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True
+) -> TrainConfig:
+    """Stage 1 recipe: rate curriculum 1 -> 2 -> {4, 8} (off when continuing a trained model),
+    1-2 chunks of 128 tokens per sample."""
+    return TrainConfig(
+        stage="autoencoder",
+        train_data=str(data / "ae_train.jsonl"),
+        eval_data=str(data / "ae_heldout.jsonl"),
+        out_dir=str(out_dir),
+        steps=steps,
+        batch_size=batch_size,
+        lr_encoder=8e-4,
+        lr_aligner=2.5e-4,
+        warmup_steps=min(100, steps // 10 + 1),
+        rates=(4, 8),
+        rate_schedule=((steps // 20, 1), (steps // 8, 2)) if curriculum else (),
+        chunk_tokens=128,
+        max_chunks=2,
+        min_tokens=16,
+        max_tokens=256,
+        eval_every=max(1, steps // 10),
+        save_every=max(1, steps // 10),
+        log_every=max(1, min(25, steps // 10)),
+        time_limit_s=time_limit_s,
+    )
 
-    texts = [json.loads(line)["text"] for line in (data / "ae_heldout.jsonl").open()][:n_text]
-    texts = [model.tokenizer.decode(model.tokenizer(t, add_special_tokens=False)["input_ids"][:128]) for t in texts]
-    result: dict = {}
-    for rate in model.config.rates if texts else ():
-        vectors = [v.vectors[rate] for v in model.compress(texts)]
-        outs = []
-        for start in range(0, len(texts), 16):
-            ctx = [[v] for v in vectors[start : start + 16]]
-            outs += model.generate([AUTOENCODER_PROMPT] * len(ctx), ctx, SamplingParams(max_new_tokens=160))
-        result[f"bleu_rate{rate}"] = sacrebleu.corpus_bleu(outs, [texts]).score
-        result[f"sample_rate{rate}"] = {"text": texts[0], "reconstruction": outs[0]}
-    qa = [json.loads(line) for line in (data / "qa_heldout.jsonl").open()][:n_qa]
-    if qa:
+
+def _joined_to_length(model: GMSAModel, texts: list[str], length: int) -> list[str]:
+    """Consecutive held-out passages joined until each piece has at least ``length`` tokens
+    (passages are ~130 tokens, so 256-token texts span two of them)."""
+    pieces, current = [], ""
+    for text in texts:
+        current = f"{current} {text}".strip()
+        if len(model.tokenizer(current, add_special_tokens=False)["input_ids"]) >= length:
+            pieces.append(current)
+            current = ""
+    return pieces
+
+
+def reconstruction_report(model: GMSAModel, data: Path, n: int, lengths: tuple[int, ...] = (128, 256)) -> dict:
+    """BLEU / ROUGE-L / prefix-EM of greedy restatements of the first ``n`` held-out texts
+    (those with at least ``length`` tokens), per text length and rate."""
+    from gmsa_rag.evaluation.reconstruction import evaluate_reconstruction
+
+    texts = [json.loads(line)["text"] for line in (data / "ae_heldout.jsonl").open()]
+    report = {}
+    for length in lengths:
+        long_enough = _joined_to_length(model, texts, length)[:n]
         for rate in model.config.rates:
-            hits = 0
-            for start in range(0, len(qa), 16):
-                part = qa[start : start + 16]
-                ctx = [[v.vectors[rate] for v in model.compress([r["context"], *r.get("distractors", [])[:1]])] for r in part]
-                outs = model.generate([r["question"] for r in part], ctx, SamplingParams(max_new_tokens=24))
-                hits += sum(any(a.lower() in o.lower() for a in r["answers"]) for r, o in zip(part, outs))
-            result[f"qa_accuracy_rate{rate}"] = hits / len(qa)
+            result = evaluate_reconstruction(model, long_enough, rate, max_tokens=length, batch_size=32, progress=False)
+            row = result.to_dict()
+            row["sample"] = {"reference": result.references[0], "prediction": result.predictions[0]}
+            report[f"tokens{length}_rate{rate}"] = row
+    return report
+
+
+def qa_accuracy(model: GMSAModel, data: Path, n_qa: int) -> dict:
+    """Substring accuracy of short greedy answers on held-out QA (gold chunk + one distractor)."""
+    qa = [json.loads(line) for line in (data / "qa_heldout.jsonl").open()][:n_qa]
+    result: dict = {}
+    for rate in model.config.rates if qa else ():
+        hits = 0
+        for start in range(0, len(qa), 16):
+            part = qa[start : start + 16]
+            ctx = [[v.vectors[rate] for v in model.compress([r["context"], *r.get("distractors", [])[:1]])] for r in part]
+            outs = model.generate([r["question"] for r in part], ctx, SamplingParams(max_new_tokens=24))
+            hits += sum(any(a.lower() in o.lower() for a in r["answers"]) for r, o in zip(part, outs))
+        result[f"qa_accuracy_rate{rate}"] = hits / len(qa)
     return result
 
 
@@ -95,7 +139,10 @@ def main() -> None:
     parser.add_argument("--keft-steps", type=int, default=400)
     parser.add_argument("--keft-time", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--eval-texts", type=int, default=48)
+    parser.add_argument("--keft-batch-size", type=int, default=32)
+    parser.add_argument("--eval-texts", type=int, default=64, help="0: skip the final evaluation")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="stage-1 weights (safetensors) to continue from; no rate curriculum then")
     parser.add_argument("--eval-qa", type=int, default=96)
     args = parser.parse_args()
     work = args.work or args.out / "runs"
@@ -109,27 +156,9 @@ def main() -> None:
         "torch": torch.__version__,
     }
     print(json.dumps(info), flush=True)
-    ae = TrainConfig(
-        stage="autoencoder",
-        train_data=str(args.data / "ae_train.jsonl"),
-        eval_data=str(args.data / "ae_heldout.jsonl"),
-        out_dir=str(work / "ae"),
-        steps=args.ae_steps,
-        batch_size=args.batch_size,
-        lr_encoder=8e-4,
-        lr_aligner=2.5e-4,
-        warmup_steps=min(100, args.ae_steps // 10 + 1),
-        rates=(4, 8),
-        rate_schedule=((args.ae_steps // 20, 1), (args.ae_steps // 8, 2)),
-        chunk_tokens=128,
-        max_chunks=2,
-        min_tokens=16,
-        max_tokens=256,
-        eval_every=max(1, args.ae_steps // 10),
-        save_every=max(1, args.ae_steps // 10),
-        log_every=max(1, min(25, args.ae_steps // 10)),
-        time_limit_s=args.ae_time,
-    )
+    if args.init:
+        model.load_trained(args.init)
+    ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time, curriculum=not args.init)
     Trainer(model, ae).run()
     export(model, args.out / "ae")
     shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
@@ -144,7 +173,7 @@ def main() -> None:
         eval_data=str(args.data / "qa_heldout.jsonl"),
         out_dir=str(work / "keft"),
         steps=args.keft_steps,
-        batch_size=args.batch_size,
+        batch_size=args.keft_batch_size,
         lr_decoder=2e-4,
         warmup_steps=min(30, args.keft_steps // 10 + 1),
         rates=(4, 8),
@@ -159,8 +188,10 @@ def main() -> None:
     shutil.copy(work / "keft" / "log.jsonl", args.out / "keft_log.jsonl")
     print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)
 
-    info["quick_eval_ae"] = quick_eval(model.eval(), args.data, args.eval_texts, 0)
-    info["quick_eval_keft"] = quick_eval(keft_model.eval(), args.data, 16, args.eval_qa)
+    if args.eval_texts:
+        info["reconstruction"] = reconstruction_report(model.eval(), args.data, args.eval_texts)
+    if args.eval_qa:
+        info["qa_quick"] = qa_accuracy(keft_model.eval(), args.data, args.eval_qa)
     info["seconds"] = time.time() - t0
     (args.out / "quick_eval.json").write_text(json.dumps(info, indent=2))
     print(json.dumps(info, indent=2), flush=True)
