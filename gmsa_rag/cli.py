@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from gmsa_rag.documents import MAX_FILE_BYTES
 from gmsa_rag.errors import GMSAError, InputError
 
 
@@ -165,7 +166,8 @@ def cmd_index(args) -> int:
     collection = Collection.open(
         args.index, model, root=args.root, create=True, chunk_tokens=args.chunk_tokens, overlap=args.overlap, kind=args.kind
     )
-    report = collection.ingest(args.paths, compress=not args.no_precompress, progress=not args.quiet)
+    report = collection.ingest(args.paths, compress=not args.no_precompress, progress=not args.quiet,
+                               max_file_bytes=args.max_file_bytes)
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
     pre = report.precompress
@@ -211,6 +213,18 @@ def cmd_info(args) -> int:
     else:
         for key, value in asdict(info).items():
             print(f"{key:18s} {value}")
+    return 0
+
+
+def cmd_repair(args) -> int:
+    from gmsa_rag.collection import Collection
+
+    report = Collection.repair(args.index, _load_model(args), root=args.root, progress=not args.quiet)
+    for action in report.index_actions:
+        print(action)
+    pre = report.precompress
+    print(f"index {args.index!r}: {len(report.index_actions)} index repair(s), {report.corrupt_entries} corrupt store "
+          f"entries dropped, {pre.computed} chunks compressed again")
     return 0
 
 
@@ -286,6 +300,8 @@ def _add_ask(sub) -> None:
     index.add_argument("--kind", default="flat", choices=["flat", "hnsw", "ivf"], help="faiss index kind for a new index")
     index.add_argument("--no-precompress", action="store_true", help="only index; compress later or on demand")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument("--max-file-bytes", type=int, default=MAX_FILE_BYTES,
+                       help=f"skip files larger than this (default {MAX_FILE_BYTES:,})")
     index.set_defaults(func=cmd_index)
 
     pre = sub.add_parser("precompress", help="compress every chunk of an index not yet in its store (resumable)")
@@ -311,6 +327,12 @@ def _add_ask(sub) -> None:
     delete.add_argument("--index", required=True)
     _add_model_args(delete)
     delete.set_defaults(func=cmd_delete)
+
+    repair = sub.add_parser("repair", help="repair a damaged index (manifest, faiss file) and drop/recompute bad store entries")
+    repair.add_argument("--index", required=True)
+    _add_model_args(repair)
+    repair.add_argument("--quiet", action="store_true")
+    repair.set_defaults(func=cmd_repair)
 
 
 # ---------------------------------------------------------------- eval

@@ -6,25 +6,48 @@
 Ingesting a file chunks it with the backbone tokenizer, embeds and indexes the chunks, and
 precompresses them. Re-ingesting an unchanged file does nothing; a changed file replaces its
 chunks; deleting a document removes it from the index and the store.
+
+Several processes may ingest into (or delete from) one collection at once: changes to the index
+run under a file lock (``indexes/<name>/.write.lock``), starting from the latest saved index, so
+no process overwrites another's documents; precompression runs outside it (the store takes many
+writers). A writer that waits longer than ``lock_timeout`` gets :class:`CollectionBusyError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from gmsa_rag.documents import Chunk, Skipped, chunk_document, load_documents
-from gmsa_rag.errors import InputError, ModelMismatchError
+from filelock import FileLock, Timeout
+
+from gmsa_rag.documents import MAX_FILE_BYTES, Chunk, Skipped, chunk_document, load_documents
+from gmsa_rag.errors import GMSAError, InputError, ModelMismatchError
 from gmsa_rag.model import GMSAModel
 from gmsa_rag.precompress import PrecompressReport, precompress
-from gmsa_rag.retrieval import DEFAULT_EMBEDDER, Hit, IndexNotFoundError, VectorIndex, default_index_dir
+from gmsa_rag.retrieval import (
+    BACKUP_NAME,
+    DEFAULT_EMBEDDER,
+    MANIFEST_NAME,
+    Hit,
+    IndexCorruptError,
+    IndexNotFoundError,
+    VectorIndex,
+    default_index_dir,
+)
 from gmsa_rag.store import SoftTokenStore
 
 SAMPLE_INDEX = "sample"
+WRITE_LOCK = ".write.lock"
+
+
+class CollectionBusyError(GMSAError):
+    """Another process held the collection's write lock for longer than ``lock_timeout``."""
+
 
 @dataclass
 class IngestReport:
@@ -34,6 +57,15 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     chunks_added: int = 0
     precompress: PrecompressReport | None = None
+
+
+@dataclass
+class RepairReport:
+    """What :meth:`Collection.repair` did: index repairs in words, store entries dropped and recomputed."""
+
+    index_actions: list[str]
+    corrupt_entries: int
+    precompress: PrecompressReport
 
 
 @dataclass
@@ -67,8 +99,10 @@ class SoftVectors:
 class Collection:
     """Documents of one index, bound to one GMSA model."""
 
-    def __init__(self, directory: Path, model: GMSAModel, index: VectorIndex, store: SoftTokenStore) -> None:
+    def __init__(self, directory: Path, model: GMSAModel, index: VectorIndex, store: SoftTokenStore,
+                 lock_timeout: float = 300.0) -> None:
         self.directory, self.model, self.index, self.store = directory, model, index, store
+        self.lock_timeout = lock_timeout
 
     @classmethod
     def open(
@@ -83,8 +117,12 @@ class Collection:
         embedder: str = DEFAULT_EMBEDDER,
         kind: str = "flat",
         store_size_limit: int = 2**31,
+        lock_timeout: float = 300.0,
     ) -> "Collection":
-        """Open the collection ``name`` (or create it when ``create``); refuse another backbone."""
+        """Open the collection ``name`` (or create it when ``create``); refuse another backbone.
+
+        ``lock_timeout``: seconds a write (create, ingest, delete) waits for another process's.
+        """
         directory = default_index_dir(name, root)
         settings = {
             "backbone": model.config.backbone,
@@ -94,14 +132,12 @@ class Collection:
             "chunk_tokens": chunk_tokens,
             "overlap": overlap,
         }
-        try:
-            index = VectorIndex.open(directory / "index", embedder if create else None)
-        except IndexNotFoundError:
-            if not create:
-                raise InputError(f"no index named {name!r} in {directory.parent}; create it with `gmsa-rag index PATH --index {name}`") from None
-            if not 0 < chunk_tokens <= model.config.max_chunk_tokens:
-                raise InputError(f"chunk_tokens must be in 1..{model.config.max_chunk_tokens}, got {chunk_tokens}")
-            index = VectorIndex.create(directory / "index", embedder, kind, extra=settings)
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+            with _write_lock(directory, lock_timeout):
+                index = _open_or_create_index(directory / "index", name, embedder, kind, chunk_tokens, model, settings)
+        else:
+            index = _open_index(directory / "index", name)
         recorded = index.extra
         if recorded.get("backbone_sha256") != model.config.backbone_sha256:
             raise ModelMismatchError(
@@ -111,7 +147,31 @@ class Collection:
                 "under another name"
             )
         store = SoftTokenStore(directory / "store", size_limit=store_size_limit)
-        return cls(directory, model, index, store)
+        return cls(directory, model, index, store, lock_timeout)
+
+    @classmethod
+    def repair(cls, name: str, model: GMSAModel, *, root: str | Path | None = None, progress: bool = False) -> RepairReport:
+        """Repair collection ``name``: restore a damaged index manifest from its backup, rebuild a bad
+        faiss file from the chunk table, drop store entries that fail their checksum and compute
+        every missing one again. Documents that were intact stay as they were.
+
+        Raises:
+            IndexCorruptError: the chunk table, or the manifest and its backup, are damaged
+                (index the documents again).
+        """
+        directory = default_index_dir(name, root)
+        if not (directory / "index").is_dir():
+            raise InputError(f"no index named {name!r} in {directory.parent}")
+        with _write_lock(directory, 300.0):
+            actions = VectorIndex.repair(directory / "index", progress=progress)
+        collection = cls.open(name, model, root=root)
+        fingerprint = model.fingerprint()
+        before = collection.store.stats().corrupt
+        for chunk in collection.chunks():  # a read checks the checksum and deletes a bad entry
+            for rate in model.config.rates:
+                collection.store.get_entry(fingerprint, chunk.content_hash, rate)
+        corrupt = collection.store.stats().corrupt - before
+        return RepairReport(actions, corrupt, collection.precompress(progress=progress))
 
     @classmethod
     def sample(cls, model: GMSAModel, *, root: str | Path | None = None, progress: bool = True) -> "Collection":
@@ -137,42 +197,60 @@ class Collection:
 
     # ---------------------------------------------------------------- ingest / delete
 
-    def ingest(self, paths: Sequence[str | Path], *, compress: bool = True, progress: bool = True) -> IngestReport:
-        """Add files/folders: new documents are indexed, changed ones replaced, unchanged skipped."""
-        loaded = load_documents(paths)
+    def ingest(self, paths: Sequence[str | Path], *, compress: bool = True, progress: bool = True,
+               max_file_bytes: int = MAX_FILE_BYTES) -> IngestReport:
+        """Add files/folders: new documents are indexed, changed ones replaced, unchanged skipped.
+
+        Files over ``max_file_bytes`` are skipped unread. Safe to run from several processes.
+        """
+        loaded = load_documents(paths, max_file_bytes)
         report = IngestReport(skipped=list(loaded.skipped))
-        known = self.index.documents()
-        for doc in loaded.documents:
-            old = self.index.records(doc.doc_id) if doc.doc_id in known else []
-            if old and old[0].metadata.get("doc_hash") == doc.content_hash:
-                report.unchanged.append(doc.doc_id)
-                continue
-            try:
-                chunks = chunk_document(doc, self.model.tokenizer, self.chunk_tokens, self.overlap)
-            except InputError as exc:
-                report.skipped.append(Skipped(doc.source, str(exc)))
-                continue
-            if old:
-                self.store.delete_document(doc.doc_id)
-            meta = {"doc_hash": doc.content_hash, "source": doc.source, **doc.metadata}
-            self.index.add_document(
-                doc.doc_id, [c.text for c in chunks], num_tokens=[c.num_tokens for c in chunks],
-                metadata=meta, replace=bool(old), progress=progress,
-            )
-            (report.replaced if old else report.added).append(doc.doc_id)
-            report.chunks_added += len(chunks)
-        self.index.extra["gmsa_fingerprint"] = self.model.fingerprint()
-        self.index.save()
+        with self._writing():
+            known = self.index.documents()
+            for doc in loaded.documents:
+                old = self.index.records(doc.doc_id) if doc.doc_id in known else []
+                if old and old[0].metadata.get("doc_hash") == doc.content_hash:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                try:
+                    chunks = chunk_document(doc, self.model.tokenizer, self.chunk_tokens, self.overlap)
+                except InputError as exc:
+                    report.skipped.append(Skipped(doc.source, str(exc)))
+                    continue
+                if old:
+                    self.store.delete_document(doc.doc_id)
+                meta = {"doc_hash": doc.content_hash, "source": doc.source, **doc.metadata}
+                self.index.add_document(
+                    doc.doc_id, [c.text for c in chunks], num_tokens=[c.num_tokens for c in chunks],
+                    metadata=meta, replace=bool(old), progress=progress,
+                )
+                (report.replaced if old else report.added).append(doc.doc_id)
+                report.chunks_added += len(chunks)
+            self.index.extra["gmsa_fingerprint"] = self.model.fingerprint()
+            self.index.save()
         if compress:
             report.precompress = self.precompress(progress=progress)
         return report
 
     def delete(self, doc_id: str) -> int:
         """Remove a document from the index and its soft tokens from the store; returns its chunk count."""
-        removed = self.index.remove_document(doc_id)
-        self.index.save()
+        with self._writing():
+            removed = self.index.remove_document(doc_id)
+            self.index.save()
         self.store.delete_document(doc_id)
         return removed
+
+    def refresh(self) -> None:
+        """Re-read the index if another process saved a newer version (unsaved changes are dropped)."""
+        if self.index.is_stale():
+            self.index = self.index.reopen()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the collection's write lock, working on the latest saved index."""
+        with _write_lock(self.directory, self.lock_timeout):
+            self.refresh()
+            yield
 
     def chunks(self) -> list[Chunk]:
         return [Chunk(r.doc_id, r.index, r.text, r.num_tokens or 0) for r in self.index.records()]
@@ -230,3 +308,51 @@ class Collection:
                 found[i] = result.vectors[rate]
             compress_s = time.perf_counter() - start
         return SoftVectors([v for v in found if v is not None], len(hits) - len(missing), len(missing), store_s, compress_s)
+
+
+# ---------------------------------------------------------------- opening and locking
+
+
+@contextlib.contextmanager
+def _write_lock(directory: Path, timeout: float) -> Iterator[None]:
+    """The collection's inter-process write lock, or CollectionBusyError after ``timeout`` seconds."""
+    lock = FileLock(str(directory / WRITE_LOCK), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CollectionBusyError(
+            f"collection {directory} is being written by another process (lock {directory / WRITE_LOCK} held for "
+            f"more than {timeout:.0f} s); retry when it is done"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _open_index(path: Path, name: str) -> VectorIndex:
+    """Open a collection's index; a damaged one raises with the command that repairs it."""
+    try:
+        return VectorIndex.open(path)
+    except IndexNotFoundError:
+        raise InputError(f"no index named {name!r} in {path.parent.parent}; create it with `gmsa-rag index PATH --index {name}`") from None
+    except IndexCorruptError as exc:
+        raise IndexCorruptError(f"{exc} Repair the collection with `gmsa-rag repair --index {name}` "
+                                "(Collection.repair).") from exc
+
+
+def _open_or_create_index(path: Path, name: str, embedder: str, kind: str, chunk_tokens: int, model: GMSAModel,
+                          settings: dict) -> VectorIndex:
+    """Open the index, or create it when there is none (also when a first save was killed before
+    its manifest was written: those leftovers hold no documents)."""
+    try:
+        return VectorIndex.open(path, embedder)
+    except IndexNotFoundError:
+        pass
+    except IndexCorruptError as exc:
+        if (path / MANIFEST_NAME).exists() or (path / BACKUP_NAME).exists():
+            raise IndexCorruptError(f"{exc} Repair the collection with `gmsa-rag repair --index {name}` "
+                                    "(Collection.repair).") from exc
+    if not 0 < chunk_tokens <= model.config.max_chunk_tokens:
+        raise InputError(f"chunk_tokens must be in 1..{model.config.max_chunk_tokens}, got {chunk_tokens}")
+    return VectorIndex.create(path, embedder, kind, extra=settings, overwrite=True)

@@ -8,8 +8,10 @@ Chunks are what the encoder compresses one at a time, so each fits its token lim
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -22,7 +24,9 @@ from gmsa_rag.io import parse_jsonl
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "data" / "sample"
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".jsonl")
-MAX_FILE_BYTES = 50_000_000
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst")
+MAX_FILE_BYTES = 50_000_000  # per file; a larger one is skipped without being read
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
 
 
@@ -76,12 +80,16 @@ def content_hash(text: str) -> str:
 def read_text(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a UTF-8 text file with clear errors for missing, huge or binary files."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"no such file: {path}")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file (a folder, pipe or device)")
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(f"{path} is {size} bytes; the limit is {max_bytes}")
     data = path.read_bytes()
+    if data.startswith(_UTF16_BOMS):
+        raise InputError(f"{path} is UTF-16 text; convert it to UTF-8 first")
     if b"\x00" in data[:8192]:
         raise InputError(f"{path} looks binary (NUL bytes); give a text file")
     try:
@@ -151,8 +159,9 @@ def _documents_from_file(path: Path, doc_id: str, max_bytes: int) -> list[Docume
     docs = []
     for rec_id, text, meta in texts:
         text = unicodedata.normalize("NFC", text).strip()
-        if not text:
-            raise InputError(f"{path} has no text" + (f" (record {rec_id!r})" if suffix == ".jsonl" else ""))
+        if not has_visible_text(text):
+            raise InputError(f"{path} has no text" + ("" if not text else " (only invisible or control characters)")
+                             + (f" (record {rec_id!r})" if suffix == ".jsonl" else ""))
         docs.append(Document(doc_id=rec_id, text=text, source=str(path), metadata=meta))
     return docs
 
@@ -165,16 +174,46 @@ def _jsonl_records(path: Path, max_bytes: int) -> Iterable[tuple[str, str, dict]
         yield record["doc_id"], record["text"], meta
 
 
-def _files_under(path: Path) -> list[tuple[Path, Path]]:
-    """(file, root) pairs: a file is its own root's child; a folder is walked (no symlinks followed)."""
-    if path.is_dir():
-        found = [p for p in sorted(path.rglob("*")) if p.is_file() and not p.is_symlink() and p.suffix.lower() in SUFFIXES]
-        return [(p, path) for p in found]
-    return [(path, path.parent)]
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` holds a character that is not whitespace, a control or a format character
+    (zero-width spaces, direction marks): a document of only those has nothing to index."""
+    return any(not ch.isspace() and unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
+def _files_under(path: Path) -> tuple[list[tuple[Path, Path]], list[Skipped]]:
+    """(file, root) pairs to load and the entries skipped on the way.
+
+    A file is its own root's child. A folder is walked without following symbolic links: a link
+    inside it (to a file or a folder, inside or outside the folder) is skipped with its reason,
+    as is anything whose real path is not under the folder and any archive (never unpacked).
+    Other unsupported files in a folder are ignored silently.
+    """
+    if not path.is_dir():
+        return [(path, path.parent)], []
+    real_root = path.resolve()
+    found: list[tuple[Path, Path]] = []
+    skipped: list[Skipped] = []
+    for p in sorted(path.rglob("*")):
+        if p.is_symlink():
+            skipped.append(Skipped(str(p), f"symbolic link (to {os.readlink(p)}) not followed inside a folder; "
+                                            "give its target as a path to index it"))
+        elif p.suffix.lower() in ARCHIVE_SUFFIXES and p.is_file():
+            skipped.append(Skipped(str(p), "archives are not unpacked; extract it and index the folder"))
+        elif p.is_file() and p.suffix.lower() in SUFFIXES:
+            if not p.resolve().is_relative_to(real_root):  # e.g. under a linked folder on another platform
+                skipped.append(Skipped(str(p), f"its real path {p.resolve()} is outside {real_root}"))
+            else:
+                found.append((p, path))
+    return found, skipped
 
 
 def load_documents(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES) -> LoadResult:
-    """Load files and folders. Unreadable inputs are skipped with a reason, never fatal."""
+    """Load files and folders. Unreadable inputs are skipped with a reason, never fatal.
+
+    ``max_bytes`` caps each file's size (checked before reading, so memory stays bounded).
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise InputError(f"max_bytes must be an integer >= 1, got {max_bytes!r}")
     documents: list[Document] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -183,9 +222,13 @@ def load_documents(paths: Sequence[str | Path], max_bytes: int = MAX_FILE_BYTES)
         if not path.exists():
             skipped.append(Skipped(str(path), "no such file or folder"))
             continue
-        for file, root in _files_under(path):
+        files, passed_over = _files_under(path)
+        skipped.extend(passed_over)
+        for file, root in files:
             if file.suffix.lower() not in SUFFIXES:
-                skipped.append(Skipped(str(file), f"unsupported type {file.suffix or '(none)'}; supported: {', '.join(SUFFIXES)}"))
+                hint = "; archives are not unpacked, extract it first" if file.suffix.lower() in ARCHIVE_SUFFIXES else ""
+                skipped.append(Skipped(str(file), f"unsupported type {file.suffix or '(none)'}; supported: "
+                                                  f"{', '.join(SUFFIXES)}{hint}"))
                 continue
             try:
                 docs = _documents_from_file(file, file.relative_to(root).as_posix(), max_bytes)
@@ -236,8 +279,7 @@ def chunk_text(text: str, tokenizer, max_tokens: int = 256, overlap: int = 0) ->
             carried = len(current)
             used = sum(t for _, t in current) + max(0, len(current) - 1)
         if n > max_tokens:
-            ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
-            chunks.extend(tokenizer.decode(ids[i : i + max_tokens]) for i in range(0, len(ids), max_tokens))
+            chunks.extend(cut_sentence(sentence, tokenizer, max_tokens))
             current, carried, used = [], 0, 0
             continue
         used = used + 1 + n if current else n
@@ -245,6 +287,36 @@ def chunk_text(text: str, tokenizer, max_tokens: int = 256, overlap: int = 0) ->
     if len(current) > carried:
         chunks.append(" ".join(s for s, _ in current))
     return chunks
+
+
+def cut_sentence(sentence: str, tokenizer, max_tokens: int) -> list[str]:
+    """Cut a sentence longer than ``max_tokens`` into pieces of at most ``max_tokens`` tokens.
+
+    Cuts fall on token boundaries that are also character boundaries, and each piece is a slice
+    of the original text, so a character that the tokenizer splits into several byte tokens
+    (emoji, CJK, zero-width marks) is never cut in half or replaced by U+FFFD. Tokenizers
+    without offsets (slow ones) fall back to decoding token slices.
+    """
+    try:
+        offsets = tokenizer(sentence, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    except (NotImplementedError, TypeError, ValueError):
+        ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]
+        return [tokenizer.decode(ids[i : i + max_tokens]) for i in range(0, len(ids), max_tokens)]
+    starts = [start for start, _ in offsets]
+    cuts = [j for j in range(1, len(starts)) if starts[j] > starts[j - 1]] + [len(starts)]  # token indices
+    pieces: list[str] = []
+    begin = 0
+    while begin < len(starts):
+        first, last = bisect.bisect_right(cuts, begin), bisect.bisect_right(cuts, begin + max_tokens)
+        fitting = cuts[first:last] or cuts[first : first + 1]  # cuts after begin within reach, else the next one
+        for end in reversed(fitting):  # the longest piece whose own tokenization still fits
+            piece = sentence[starts[begin] : starts[end] if end < len(starts) else len(sentence)].strip()
+            if end == fitting[0] or len(tokenizer(piece, add_special_tokens=False)["input_ids"]) <= max_tokens:
+                break
+        if piece:
+            pieces.append(piece)
+        begin = end
+    return pieces
 
 
 def _overlap_tail(sentences: list[tuple[str, int]], overlap: int, room: int) -> list[tuple[str, int]]:

@@ -31,7 +31,9 @@ replaces the manifest atomically, then deletes the files of older generations. A
 point leaves either the old or the new set complete, and readers always see one consistent set.
 On open every file is checked against the manifest's sha256 before it is parsed; any mismatch
 raises :class:`IndexCorruptError`. If only the faiss file is bad, :meth:`VectorIndex.rebuild`
-re-embeds the texts of the (verified) chunk table. Nothing here is pickled.
+re-embeds the texts of the (verified) chunk table. Every save also writes ``manifest.backup.json``
+(the same bytes), so :meth:`VectorIndex.repair` can restore a damaged or deleted manifest (and
+rebuild a bad faiss file). Nothing here is pickled.
 
 One writer per index at a time (saves take a file lock, but two processes that both add and save
 would each write their own view). Searches may run while another thread adds: an internal lock
@@ -90,6 +92,7 @@ DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 FORMAT_NAME = "gmsa_rag.vector_index"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+BACKUP_NAME = "manifest.backup.json"  # a second copy, for :meth:`VectorIndex.repair`
 LOCK_NAME = ".lock"
 INDEX_KINDS = ("flat", "hnsw", "ivf")
 DEFAULT_PARAMS: Mapping[str, Mapping[str, Any]] = {
@@ -417,11 +420,20 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         if leftovers:
             raise IndexCorruptError(
                 f"{directory} has index data files ({', '.join(leftovers[:3])}) but no {MANIFEST_NAME}: the "
-                "manifest was deleted or the first save was interrupted. Re-create the index."
+                "manifest was deleted or the first save was interrupted. VectorIndex.repair restores it from "
+                f"{BACKUP_NAME} if there is one; otherwise re-create the index."
             )
         raise IndexNotFoundError(f"{directory} is not a vector index: it has no {MANIFEST_NAME}.")
+    return _read_manifest_file(path)
+
+
+def _read_manifest_file(path: Path) -> dict[str, Any]:
+    """Parse and self-check one manifest file (``manifest.json`` or its backup)."""
+    directory = path.parent
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"Manifest {path} is missing.") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"Manifest {path} is corrupt: it is not valid JSON ({exc}).") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
@@ -438,6 +450,22 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
             "Upgrade gmsa_rag or re-create the index."
         )
     return manifest
+
+
+def _restore_manifest(directory: Path, damage: IndexCorruptError) -> None:
+    """Put the backup manifest back in place when it is sound and its data files verify."""
+    backup = directory / BACKUP_NAME
+    try:
+        manifest = _read_manifest_file(backup)
+        for role in ("table", "faiss"):
+            _read_verified(directory, manifest, role)
+    except (IndexCorruptError, OSError, KeyError) as exc:
+        raise IndexCorruptError(
+            f"{damage} The backup {backup} cannot replace it ({exc}); index the documents again."
+        ) from exc
+    _write_atomic(directory / MANIFEST_NAME, backup.read_bytes())
+    fsync_dir(directory)
+    logger.warning("restored %s from %s", directory / MANIFEST_NAME, backup)
 
 
 def _read_verified(directory: Path, manifest: Mapping[str, Any], role: str) -> bytes:
@@ -645,6 +673,44 @@ class VectorIndex:
         rebuilt._dirty = True
         rebuilt.save()
         return rebuilt
+
+    @classmethod
+    def repair(
+        cls, directory: str | os.PathLike[str], embedder: Embedder | str | None = None, *, progress: bool | None = None
+    ) -> list[str]:
+        """Bring a damaged index back: restore the manifest from its backup, rebuild a bad faiss file.
+
+        Returns what was done, in words (empty when the index was sound).
+
+        Raises:
+            IndexCorruptError: the manifest and its backup are both damaged, or the chunk table is
+                (the documents must then be indexed again).
+        """
+        directory = Path(directory)
+        actions: list[str] = []
+        try:
+            _read_manifest(directory)
+        except IndexCorruptError as exc:
+            _restore_manifest(directory, exc)
+            actions.append(f"restored {MANIFEST_NAME} from {BACKUP_NAME} ({exc})")
+        _, _, _, faiss_error = _load_files(directory)
+        if faiss_error is not None:
+            cls.rebuild(directory, embedder, progress=progress)
+            actions.append(f"rebuilt the faiss file from the chunk table ({faiss_error})")
+        return actions
+
+    def is_stale(self) -> bool:
+        """Whether the saved index is no longer the version this object read or wrote (another
+        process saved since, or the files are gone)."""
+        try:
+            on_disk = _read_manifest(self.directory)
+        except RetrievalError:
+            return True
+        return on_disk.get("manifest_sha256") != self._manifest.get("manifest_sha256")
+
+    def reopen(self) -> VectorIndex:
+        """A fresh :meth:`open` of the saved index, sharing this object's embedder if loaded."""
+        return type(self).open(self.directory, self._embedder)
 
     @staticmethod
     def _check_embedder(
@@ -1024,6 +1090,7 @@ class VectorIndex:
                 for name, data in files.values():
                     _write_atomic(self.directory / name, data)
                 _write_atomic(self.directory / MANIFEST_NAME, manifest_bytes)  # the commit point
+                _write_atomic(self.directory / BACKUP_NAME, manifest_bytes)  # before old files go
             except BaseException:
                 if _read_bytes(self.directory / MANIFEST_NAME) != manifest_bytes:  # not committed: orphans
                     for name, _ in files.values():

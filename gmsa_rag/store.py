@@ -285,6 +285,8 @@ _REASONS = {  # reason -> what to do about it
     "no permission to write (read-only file, directory or file system)": "fix the permissions or use another directory",
     "its files are not valid SQLite databases (garbage or corrupted)": "move the store directory away to start an empty one",
     "it is locked by another process": "retry when the other process is done",
+    "the disk refused the write (disk I/O error: full, over a file size limit, or failing)":
+        "free disk space or raise the file size limit, then retry",
 }
 
 
@@ -293,10 +295,12 @@ def _describe(exc: BaseException, directory: Path | None = None) -> str:
     text = str(exc).lower()
     writable = directory is None or not directory.exists() or os.access(directory, os.W_OK)
     permission = not writable or isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or "full" in text:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "full" in text:
         return "the disk is full"
     if permission or (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS)):
         return "no permission to write (read-only file, directory or file system)"
+    if "disk i/o error" in text:
+        return "the disk refused the write (disk I/O error: full, over a file size limit, or failing)"
     if "not a database" in text or "malformed" in text:
         return "its files are not valid SQLite databases (garbage or corrupted)"
     if "locked" in text:

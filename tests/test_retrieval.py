@@ -273,7 +273,9 @@ def test_save_open_round_trip_gives_identical_results(flat: VectorIndex, embedde
     assert manifest["extra"] == {"gmsa_fingerprint": "abc", "rates": [4, 8]}
     assert manifest["created_at"] <= manifest["updated_at"]
     files = sorted(p.name for p in flat.directory.iterdir() if not p.name.startswith("."))
-    assert files == sorted([MANIFEST_NAME, manifest["files"]["faiss"]["name"], manifest["files"]["table"]["name"]])
+    assert files == sorted([MANIFEST_NAME, retrieval.BACKUP_NAME, manifest["files"]["faiss"]["name"],
+                            manifest["files"]["table"]["name"]])
+    assert (flat.directory / retrieval.BACKUP_NAME).read_bytes() == (flat.directory / MANIFEST_NAME).read_bytes()
 
 
 def test_open_without_embedder_loads_the_manifests_one(flat: VectorIndex) -> None:

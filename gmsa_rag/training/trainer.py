@@ -203,8 +203,8 @@ class Trainer:
         }
         (tmp / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
         old = self.out / "checkpoint.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if self.checkpoint_dir.exists():
+        if self.checkpoint_dir.exists():  # else a killed swap left the last good state in old: keep it
+            shutil.rmtree(old, ignore_errors=True)
             self.checkpoint_dir.rename(old)
         tmp.rename(self.checkpoint_dir)
         shutil.rmtree(old, ignore_errors=True)
