@@ -97,6 +97,7 @@ def test_rerun_reuses_cached_parts_and_recomputes_what_changed(cli, tmp_path, mo
     second = json.loads((tmp_path / "out" / "report.json").read_text())
     assert second["qa"] == first["qa"] and second["latency"] == first["latency"]
     assert [t["cached"] for t in second["timings"]] == [True] * 8 + [False]
+    assert [t["seconds"] for t in second["timings"][:8]] == [t["seconds"] for t in first["timings"][:8]]  # compute times kept
 
     # other questions (--limit) change the data hash: QA runs again, latency does not
     with pytest.raises(AssertionError, match="recomputed"):
@@ -114,7 +115,7 @@ def test_part_cache_keys_on_content(tmp_path):
     key = content_key({"fingerprint": "a", "rate": 4})
     assert key == content_key({"rate": 4, "fingerprint": "a"}) != content_key({"fingerprint": "b", "rate": 4})
     cache.put("part", key, {"rate": 4}, {"f1": 0.5})
-    assert cache.get("part", key) == {"f1": 0.5}
+    assert cache.get("part", key)["result"] == {"f1": 0.5}
     assert cache.get("part", content_key({"fingerprint": "b"})) is None
     assert PartCache(tmp_path, fresh=True).get("part", key) is None
     (tmp_path / "part.json").write_text("{not json")

@@ -146,6 +146,8 @@ class RunInfo:
 
 @dataclass
 class PartTiming:
+    """How long a part took to compute (when it was computed) and whether it came from the cache."""
+
     part: str
     seconds: float
     cached: bool
@@ -183,7 +185,8 @@ class PartCache:
         self.directory, self.fresh = directory, fresh
         directory.mkdir(parents=True, exist_ok=True)
 
-    def get(self, part: str, key: str) -> Any | None:
+    def get(self, part: str, key: str) -> dict[str, Any] | None:
+        """The entry ``{"key", "fields", "seconds", "result"}`` of ``part`` if its key is ``key``."""
         path = self.directory / f"{part}.json"
         if self.fresh or not path.is_file():
             return None
@@ -191,27 +194,32 @@ class PartCache:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None  # a damaged entry is recomputed
-        return data.get("result") if data.get("key") == key else None
+        return data if isinstance(data, dict) and data.get("key") == key and "result" in data else None
 
-    def put(self, part: str, key: str, fields: dict[str, Any], result: Any) -> None:
+    def put(self, part: str, key: str, fields: dict[str, Any], result: Any, seconds: float = 0.0) -> None:
         path = self.directory / f"{part}.json"
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps({"key": key, "fields": fields, "result": result}, default=str), encoding="utf-8")
+        entry = {"key": key, "fields": fields, "seconds": seconds, "result": result}
+        tmp.write_text(json.dumps(entry, default=str), encoding="utf-8")
         tmp.replace(path)
 
 
 def _cached(cache: PartCache, part: str, fields: dict[str, Any], compute: Callable[[], Any],
             dump: Callable[[Any], Any], load: Callable[[Any], Any], timings: list[PartTiming]) -> Any:
-    """``load(cached)`` when ``part`` was finished with the same ``fields``, else compute and keep it."""
+    """``load(cached)`` when ``part`` was finished with the same ``fields``, else compute and keep it.
+
+    The timing recorded is the part's compute time, also when it comes from the cache.
+    """
     key = content_key({"version": CACHE_VERSION, **fields})
-    start = time.perf_counter()
     hit = cache.get(part, key)
     if hit is not None:
-        result = load(hit)
-    else:
-        result = compute()
-        cache.put(part, key, fields, dump(result))
-    timings.append(PartTiming(part, time.perf_counter() - start, hit is not None))
+        timings.append(PartTiming(part, float(hit.get("seconds", 0.0)), True))
+        return load(hit["result"])
+    start = time.perf_counter()
+    result = compute()
+    seconds = time.perf_counter() - start
+    cache.put(part, key, fields, dump(result), seconds)
+    timings.append(PartTiming(part, seconds, False))
     return result
 
 

@@ -67,7 +67,7 @@ def mode_label(mode: str, rate: int | None) -> str:
 def setup_section(report) -> str:
     run, m = report.run, report.machine
     s = run.settings
-    machine = f"{m.cpu}, {m.cpu_cores} cores ({m.torch_threads} torch threads), device {m.device}"
+    machine = f"{m.cpu}, {m.cpu_cores} cores (torch threads: {m.torch_threads}), device {m.device}"
     if m.gpu:
         machine += f" ({m.gpu})"
     rows = [
@@ -133,7 +133,8 @@ def store_section(report) -> str:
 
 def timings_section(report) -> str:
     rows = [(t.part, f"{t.seconds:.1f}", "yes" if t.cached else "no") for t in report.timings]
-    return "## Run\n\n" + markdown_table(["part", "seconds", "from cache"], rows)
+    return ("## Run\n\nCompute time of each part; parts from the cache were computed by an earlier run.\n\n"
+            + markdown_table(["part", "seconds", "from cache"], rows))
 
 
 def render_markdown(report) -> str:
@@ -164,12 +165,13 @@ def plot_accuracy_vs_rate(results, path: Path) -> None:
     contexts = [c for c in ("oracle", "retrieved") if any(r.context == c and r.mode != "closed" for r in results)]
     closed = next((r for r in results if r.mode == "closed"), None)
     for ax, metric in zip(axes, ("f1", "accuracy")):
-        for color, context in zip(("C0", "C1"), contexts):
+        # oracle and retrieved differ in colour and line style, so equal values stay visible
+        for (color, style, full_style), context in zip((("C0", "o-", "--"), ("C1", "s:", "-.")), contexts):
             gmsa = sorted((r for r in results if r.mode == "gmsa" and r.context == context), key=lambda r: r.rate)
-            ax.plot([r.rate for r in gmsa], [getattr(r, metric) for r in gmsa], "o-", color=color, label=f"GMSA, {context}")
+            ax.plot([r.rate for r in gmsa], [getattr(r, metric) for r in gmsa], style, color=color, label=f"GMSA, {context}")
             for r in results:
                 if r.mode == "full" and r.context == context:
-                    ax.axhline(getattr(r, metric), color=color, linestyle="--", label=f"full text, {context}")
+                    ax.axhline(getattr(r, metric), color=color, linestyle=full_style, label=f"full text, {context}")
         if closed is not None:
             ax.axhline(getattr(closed, metric), color="grey", linestyle=":", label="closed-book")
         rates = sorted({r.rate for r in results if r.mode == "gmsa"})
