@@ -425,16 +425,46 @@ def _bench_collection(args, model):
     return Collection.sample(model, root=args.root, progress=False)
 
 
+def cmd_bench_report(args) -> int:
+    import shlex
+
+    from gmsa_rag.evaluation.report import ReportSettings, run_report
+
+    defaults = ReportSettings()
+    settings = ReportSettings(
+        questions=Path(args.questions) if args.questions else defaults.questions,
+        docs=Path(args.docs) if args.docs else defaults.docs,
+        limit=args.limit, top_k=args.top_k, max_new_tokens=args.max_new_tokens,
+        context_tokens=args.context_tokens or defaults.context_tokens, latency_repeats=args.latency_repeats,
+        answer_tokens=args.answer_tokens, root=Path(args.root) if args.root else None, fresh=args.fresh,
+        progress=not args.quiet,
+    )
+    command = shlex.join(["gmsa-rag", *(args.argv or [])])
+    report = run_report(_load_model(args), args.out, settings, model_name=args.model, command=command)
+    out = Path(args.out)
+    print(f"wrote {out / 'report.md'}, {out / 'report.json'}, {out / 'accuracy_vs_rate.png'}, {out / 'latency_vs_context.png'}")
+    for r in report.qa:
+        recall = f" recall@{r.top_k} {r.recall_at_k:.3f}" if r.recall_at_k is not None else ""
+        label = "closed" if r.mode == "closed" else f"{r.mode}{f' {r.rate}x' if r.rate else ''} {r.context}"
+        print(f"  {label:22s} n={r.n} EM {r.em:.3f} F1 {r.f1:.3f} accuracy {r.accuracy:.3f}{recall}")
+    cached = sum(t.cached for t in report.timings)
+    computed = sum(t.seconds for t in report.timings if not t.cached)
+    print(f"  {cached} of {len(report.timings)} parts from cache; {computed:.1f}s computing the others")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from dataclasses import asdict
 
     from gmsa_rag.evaluation import bench
     from gmsa_rag.pipeline import RAGPipeline
 
+    if args.kind == "report":
+        return cmd_bench_report(args)
     model = _load_model(args)
     collection = _bench_collection(args, model)
     if args.kind == "precompress":
-        texts = [c.text for c in collection.chunks()][: args.limit]
+        texts = [c.text for c in collection.chunks()][: args.limit or 64]
         result = asdict(bench.bench_precompress(model, texts, batch_size=args.batch_size, repeats=args.repeats))
         lines = [
             f"{result['chunks']} chunks, {result['tokens']} tokens, batch {result['batch_size']}, median of {result['repeats']}:",
@@ -444,7 +474,7 @@ def cmd_bench(args) -> int:
         ]
     elif args.kind == "latency":
         report = bench.bench_latency(
-            RAGPipeline(collection), args.question, context_tokens=args.context_tokens, rates=args.rates,
+            RAGPipeline(collection), args.question, context_tokens=args.context_tokens or (2048,), rates=args.rates,
             answer_tokens=args.answer_tokens, repeats=args.repeats,
         )
         result = report.to_dict()
@@ -469,18 +499,29 @@ def cmd_bench(args) -> int:
 
 
 def _add_bench(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: precompress throughput, query latency, store size")
-    b.add_argument("kind", choices=["precompress", "latency", "store"])
+    b = sub.add_parser(
+        "bench", help="benchmarks: precompress throughput, query latency, store size; report: all of them with QA"
+    )
+    b.add_argument("kind", choices=["precompress", "latency", "store", "report"])
     _add_model_args(b)
     b.add_argument("--index", help="index to measure (default: the bundled sample collection)")
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--batch-size", type=int, default=16)
-    b.add_argument("--limit", type=int, default=64, help="precompress: chunks to time")
+    b.add_argument("--limit", type=int, help="precompress: chunks to time (default 64); report: the first N questions")
     b.add_argument("--question", default="What does ASCII stand for and when was it first published?")
-    b.add_argument("--context-tokens", type=_rates, default=(2048,), help="latency: comma-separated sizes")
+    b.add_argument("--context-tokens", type=_rates, help="latency: comma-separated sizes (default 2048; report: 512,1024,2048)")
     b.add_argument("--rates", type=_rates, default=(4, 8))
     b.add_argument("--answer-tokens", type=int, default=32)
     b.add_argument("--json", action="store_true")
+    report = b.add_argument_group("report", "bench report: QA, latency and store on the bundled evaluation set")
+    report.add_argument("--out", default="report", help="report: output directory (holds the cache for reruns)")
+    report.add_argument("--latency-repeats", type=int, default=3, help="report: latency repeats")
+    report.add_argument("--top-k", type=int, default=4, help="report: chunks per question")
+    report.add_argument("--max-new-tokens", type=int, default=32, help="report: QA answer budget")
+    report.add_argument("--questions", help="report: questions JSONL (default: benchmarks/data/qa_eval.jsonl)")
+    report.add_argument("--docs", help="report: documents JSONL (default: benchmarks/data/qa_eval_docs.jsonl)")
+    report.add_argument("--fresh", action="store_true", help="report: recompute every part, ignoring the cache")
+    report.add_argument("--quiet", action="store_true", help="report: no progress bars")
     b.set_defaults(func=cmd_bench)
 
 
@@ -500,6 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for reports that record their command
     try:
         return args.func(args)
     except GMSAError as exc:

@@ -124,6 +124,17 @@ def test_score_qa_by_hand():
         score_qa([], [])
 
 
+def test_score_qa_multiple_golds_and_a_prediction_empty_after_normalisation():
+    predictions = ["The Seine.", "the", "river Seine in Paris"]
+    golds = [["Thames", "seine"], ["Paris", "France"], ["the Seine", "Seine river"]]
+    scores = score_qa(predictions, golds)
+    # 1: EM/F1/accuracy 1 via the second gold; 2: "the" normalises to "" -> all 0;
+    # 3: EM 0; F1 max("seine": P 1/4 R 1 -> 0.4, "seine river": P 2/4 R 1 -> 2/3) = 2/3; "seine" is contained
+    assert scores.em == pytest.approx(1 / 3)
+    assert scores.f1 == pytest.approx((1 + 0 + 2 / 3) / 3)
+    assert scores.accuracy == pytest.approx(2 / 3)
+
+
 # ------------------------------------------------------------------ answer cleaning
 
 

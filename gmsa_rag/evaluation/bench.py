@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
+from tqdm.auto import tqdm
 
 from gmsa_rag.model import GMSAModel, SamplingParams
 from gmsa_rag.model.gmsa import describe_sizes
@@ -94,6 +95,11 @@ class LatencyBench:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "LatencyBench":
+        """The inverse of :meth:`to_dict`."""
+        return cls(data["answer_tokens"], data["repeats"], [LatencyRow(**r) for r in data["rows"]])
+
 
 def _prefill_bound(model: GMSAModel, positions: int, repeats: int) -> float:
     """Median time of one decoder prefill over ``positions`` input embeddings (no LSA, no store)."""
@@ -119,6 +125,7 @@ def bench_latency(
     rates: Sequence[int] = (4, 8),
     answer_tokens: int = 32,
     repeats: int = 3,
+    progress: bool = False,
 ) -> LatencyBench:
     """Time full / GMSA cold / GMSA warm answers over top-k chunks worth ~``context_tokens``.
 
@@ -129,6 +136,8 @@ def bench_latency(
     params = SamplingParams(max_new_tokens=answer_tokens, ignore_eos=True)
     per_chunk = max(1, collection.chunk_tokens)
     report = LatencyBench(answer_tokens=answer_tokens, repeats=repeats)
+    runs_total = len(context_tokens) * repeats * (1 + 2 * len(rates))
+    bar = tqdm(total=runs_total, desc="latency", unit="run", disable=not progress)
     pipeline.ask(question, top_k=1, params=SamplingParams(max_new_tokens=2))  # warm-up (lazy loads)
     for size in context_tokens:
         top_k = max(1, round(size / per_chunk))
@@ -142,6 +151,7 @@ def bench_latency(
                         collection.store.delete_document(h.record.doc_id)
                 answer = pipeline.ask(question, mode=mode, rate=rate or 4, top_k=top_k, params=params)
                 runs[(mode, rate, cold)].append(answer.stats)
+                bar.update()
         full_ttft = _median([s.time_to_first_token_s for s in runs[("full", None, False)]])
         full_total = _median([s.total_s for s in runs[("full", None, False)]])
         for (mode, rate, cold), stats in runs.items():
@@ -158,6 +168,7 @@ def bench_latency(
             row.total_speedup_vs_full = full_total / row.total_s if row.total_s else 0.0
             report.rows.append(row)
         pipeline.collection.precompress(progress=False)  # leave the store warm again
+    bar.close()
     return report
 
 

@@ -60,6 +60,12 @@ class QAResult:
             data.pop("predictions")
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "QAResult":
+        """The inverse of :meth:`to_dict` (predictions optional)."""
+        fields = {k: v for k, v in data.items() if k != "predictions"}
+        return cls(**fields, predictions=[QAPrediction(**p) for p in data.get("predictions", [])])
+
 
 def read_questions(path: str | Path, limit: int | None = None) -> list[dict]:
     records = read_jsonl(path, ("id", "question", "answers", "doc_id"), limit=limit)
@@ -105,7 +111,8 @@ def evaluate_qa(
     pipeline = RAGPipeline(collection)
     params = SamplingParams(max_new_tokens=max_new_tokens)
     predictions, found = [], []
-    for q in tqdm(questions, desc=f"qa {mode}", unit="q", disable=not progress):
+    label = f"qa {mode}{f' {rate}x' if mode == 'gmsa' else ''}{'' if mode == 'closed' else f' {context}'}"
+    for q in tqdm(questions, desc=label, unit="q", disable=not progress):
         only = q["doc_id"] if context == "oracle" else None
         answer = pipeline.ask(q["question"], mode=mode, rate=rate, top_k=top_k, params=params, doc_id=only)
         sources = [s.doc_id for s in answer.sources]
