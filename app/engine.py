@@ -9,6 +9,7 @@ into components, and tests can drive the engine directly.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from gmsa_rag.retrieval import default_index_dir
 from app.uploads import Rejected, store_uploads
 
 Progress = Callable[[float, str], None]  # (fraction done, what is happening)
+_DONE = object()  # end of an answer's updates
 
 
 @dataclass(frozen=True)
@@ -161,15 +163,43 @@ class AppEngine:
     def answer(self, question: str, *, mode: str = "gmsa", rate: int = 4, top_k: int = 4) -> Iterator[AnswerUpdate]:
         """Stream an answer: growing text with its sources, then a final update with stats.
 
-        Raises :class:`~gmsa_rag.errors.GMSAError` subclasses for bad input (empty question,
-        a rate the model was not trained for, top-k < 1).
+        The model runs in one worker thread for the whole answer, because torch's inference
+        mode is per thread and a web server may resume this generator on another thread at
+        every step. Errors raised there (bad input: :class:`~gmsa_rag.errors.GMSAError`) are
+        re-raised here. Closing the generator early stops the worker after its current token.
         """
-        with self.lock:
-            stream = self.pipeline.stream(question, rate=int(rate), top_k=int(top_k), mode=mode, params=self.params)
-            text = ""
-            yield AnswerUpdate(text, stream.sources)
-            for piece in stream:
-                text += piece
-                yield AnswerUpdate(text, stream.sources)
-            assert stream.answer is not None
-            yield AnswerUpdate(stream.answer.text, stream.sources, stream.answer.stats)
+        updates: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=self._produce, args=(question, mode, int(rate), int(top_k), updates, stop),
+            name="gmsa-answer", daemon=True,
+        )
+        worker.start()
+        try:
+            while (item := updates.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+
+    def _produce(self, question: str, mode: str, rate: int, top_k: int, out: queue.Queue, stop: threading.Event) -> None:
+        """The worker of :meth:`answer`: all model work of one answer, under the lock."""
+        try:
+            with self.lock:
+                if stop.is_set():
+                    return
+                stream = self.pipeline.stream(question, rate=rate, top_k=top_k, mode=mode, params=self.params)
+                text = ""
+                out.put(AnswerUpdate(text, stream.sources))
+                for piece in stream:
+                    if stop.is_set():
+                        return
+                    text += piece
+                    out.put(AnswerUpdate(text, stream.sources))
+                assert stream.answer is not None
+                out.put(AnswerUpdate(stream.answer.text, stream.sources, stream.answer.stats))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            out.put(exc)
+        finally:
+            out.put(_DONE)  # after the lock is released

@@ -264,6 +264,50 @@ def test_answer_holds_the_model_lock(engine):
     assert not engine.lock.locked()
 
 
+def test_answer_runs_the_model_in_one_thread_when_resumed_from_many(engine, monkeypatch):
+    """Gradio resumes a sync generator on worker threads; torch's inference mode is per thread."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    model_threads, original = set(), engine.pipeline.stream
+
+    def recording_stream(*args, **kwargs):
+        stream = original(*args, **kwargs)
+        pieces = stream._pieces
+
+        def recorded():
+            for piece in pieces:
+                model_threads.add(threading.get_ident())
+                yield piece
+
+        stream._pieces = recorded()
+        return stream
+
+    monkeypatch.setattr(engine.pipeline, "stream", recording_stream)
+    for mode in ("gmsa", "full"):
+        updates, consumer_threads, last, pools = engine.answer("where is rome ?", mode=mode, top_k=2), set(), None, []
+        while True:
+            pools.append(ThreadPoolExecutor(1))  # a fresh thread for every step, kept alive so ids differ
+            step = pools[-1].submit(lambda: (threading.get_ident(), next(updates, None))).result()
+            consumer_threads.add(step[0])
+            if step[1] is None:
+                break
+            last = step[1]
+        for pool in pools:
+            pool.shutdown()
+        assert last.stats is not None and last.stats.mode == mode and last.stats.text_pieces > 1
+        assert len(consumer_threads) > 1 and len(model_threads) == 1
+        model_threads.clear()
+
+
+def test_closing_an_answer_early_releases_the_model(engine):
+    updates = engine.answer("where is rome ?", top_k=1)
+    next(updates)
+    updates.close()
+    with engine.lock:  # the worker stops after its current token and lets go
+        pass
+
+
 def test_latency_frame_is_numeric_even_when_empty():
     assert str(render.latency_frame([]).dtypes["seconds"]) == "float64"
 
