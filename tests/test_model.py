@@ -113,6 +113,32 @@ def test_streaming_equals_generate(family):
     assert len(pieces) > 1
 
 
+
+def test_stream_can_be_resumed_on_other_threads():
+    """Web servers and async executors resume a generator on varying threads; inference mode
+    is thread-local, so each step must enter it again (or the KV cache update fails)."""
+    import threading
+
+    def next_on_a_new_thread(iterator):
+        result = []
+        thread = threading.Thread(target=lambda: result.append(next(iterator, None)))
+        thread.start()
+        thread.join()
+        assert result, "the step raised on its thread"
+        return result[0]
+
+    model = build()
+    model._eos = set()
+    context = [v.vectors[4] for v in model.compress(CHUNKS[:2])]
+    params = SamplingParams(max_new_tokens=10, do_sample=True)
+    seed = torch.Generator().manual_seed
+    whole = model.generate(["who ?"], [context], params, generator=seed(0))[0]
+    stream = model.stream("who ?", context, params, generator=seed(0))
+    pieces = []
+    while (piece := next_on_a_new_thread(stream)) is not None:
+        pieces.append(piece)
+    assert "".join(pieces) == whole and len(pieces) > 1
+
 def test_batched_generation_matches_single():
     model = build()
     model._eos = set()

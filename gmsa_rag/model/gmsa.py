@@ -463,25 +463,33 @@ class GMSAModel(nn.Module):
         has already composed and aligned it (to time LSA apart from decoding).
         """
         params = params or SamplingParams()
+        # Inference mode and autocast are thread-local, and a consumer (a web server, an async
+        # executor) may resume this generator on another thread at every step: each step
+        # enters them anew instead of holding them across a yield.
         with torch.inference_mode(), self.autocast():
             prefix = soft_tokens if soft_tokens is not None else self._prefixes(1, None if context is None else [context])[0]
             decoder, embeds, mask = self._prepare([prompt], [prefix], use_base)
-            ids: list[int] = []
-            emitted = ""
-            for tokens in decoder.iterate(embeds, mask, params, generator):
-                token = int(tokens[0])
-                if token in self._eos and not params.ignore_eos:
-                    break
-                ids.append(token)
-                text = self._detokenize(ids)
-                if text.endswith("\ufffd"):  # an incomplete multi-byte character: wait for more
-                    continue
-                if len(text) > len(emitted):
-                    yield text[len(emitted) :]
-                    emitted = text
-            final = self._detokenize(ids)
-            if len(final) > len(emitted):
-                yield final[len(emitted) :]
+            steps = decoder.iterate(embeds, mask, params, generator)
+        ids: list[int] = []
+        emitted = ""
+        while True:
+            with torch.inference_mode(), self.autocast():
+                tokens = next(steps, None)
+            if tokens is None:
+                break
+            token = int(tokens[0])
+            if token in self._eos and not params.ignore_eos:
+                break
+            ids.append(token)
+            text = self._detokenize(ids)
+            if text.endswith("\ufffd"):  # an incomplete multi-byte character: wait for more
+                continue
+            if len(text) > len(emitted):
+                yield text[len(emitted) :]
+                emitted = text
+        final = self._detokenize(ids)
+        if len(final) > len(emitted):
+            yield final[len(emitted) :]
 
     def _detokenize(self, ids: Sequence[int]) -> str:
         kept = []
