@@ -8,7 +8,8 @@ Modules, each one concept:
 * :mod:`app.engine`  – the app's backend: collection operations and answers, under one lock;
 * :mod:`app.render`  – turning answers, sources, stats and latencies into UI values (escaped);
 * :mod:`app.ui`      – the Blocks layout and its callbacks;
-* :mod:`app.main`    – settings, start-up (model, sample collection) and ``launch``.
+* :mod:`app.main`    – settings, start-up (model, sample collection) and ``launch``;
+* :mod:`app.loadgen` – concurrent gradio_client sessions against a server (load test, benchmark).
 
 The app holds no algorithm: it calls the library (Collection, RAGPipeline).
 """

@@ -813,7 +813,8 @@ class VectorIndex:
 
     def documents(self) -> dict[str, int]:
         """``{doc_id: number of chunks}``, sorted by doc id."""
-        return {doc: len(chunks) for doc, chunks in sorted(self._by_doc.items())}
+        with self._lock:  # a consistent snapshot while another thread adds or removes documents
+            return {doc: len(chunks) for doc, chunks in sorted(self._by_doc.items())}
 
     def has_document(self, doc_id: str) -> bool:
         return doc_id in self._by_doc
@@ -824,12 +825,13 @@ class VectorIndex:
         Raises:
             UnknownDocumentError: ``doc_id`` is not in the index.
         """
-        if doc_id is None:
-            return [self._records[i] for i in sorted(self._records)]
-        chunks = self._by_doc.get(doc_id)
-        if chunks is None:
-            raise self._unknown(doc_id)
-        return [self._records[chunks[i]] for i in sorted(chunks)]
+        with self._lock:  # a consistent snapshot while another thread adds or removes documents
+            if doc_id is None:
+                return [self._records[i] for i in sorted(self._records)]
+            chunks = self._by_doc.get(doc_id)
+            if chunks is None:
+                raise self._unknown(doc_id)
+            return [self._records[chunks[i]] for i in sorted(chunks)]
 
     def get(self, chunk_id: int) -> ChunkRecord:
         """The chunk with id ``chunk_id``.

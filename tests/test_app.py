@@ -7,7 +7,6 @@ default model in a real browser is tests/test_app_browser.py.
 from __future__ import annotations
 
 import os
-import socket
 
 import gradio as gr
 import httpx
@@ -18,6 +17,7 @@ from app.engine import AppEngine
 from app.main import AppSettings, launch
 from app.ui import Callbacks, build_demo
 from app.uploads import UploadRejected, sanitize_filename, store_uploads
+from app_server import free_port
 from gmsa_rag.cli import build_parser
 from gmsa_rag.model import SamplingParams
 
@@ -345,12 +345,6 @@ def test_cli_app_refuses_a_bad_upload_limit(capsys):
 
 
 # ---------------------------------------------------------------- HTTP API of a launched server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_http_api_with_gradio_client(engine, tmp_path):

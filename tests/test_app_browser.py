@@ -47,7 +47,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from test_app import free_port
+    from app_server import free_port
 
     model = GMSAModel.from_pretrained("default").eval()
     root = tmp_path_factory.mktemp("app_indexes")
