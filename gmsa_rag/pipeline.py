@@ -11,7 +11,7 @@ otherwise run), ``mode="closed"`` nothing. The same code answers from plain text
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -50,6 +50,7 @@ class AnswerStats:
     decode_s: float = 0.0
     time_to_first_token_s: float = 0.0
     total_s: float = 0.0
+    generated_tokens: int = 0  # decoded tokens (time to first token is timed at the first one)
     text_pieces: int = 0  # streamed pieces, about one per generated token
 
     @property
@@ -72,25 +73,36 @@ def full_text_prompt(question: str, chunks: Sequence[str]) -> str:
 
 
 class AnswerStream:
-    """Iterate for the answer's text pieces; afterwards :attr:`answer` holds text, sources, stats."""
+    """Iterate for the answer's text pieces; afterwards :attr:`answer` holds text, sources, stats.
 
-    def __init__(self, pieces: Iterator[str], sources: list[Source], stats: AnswerStats, start: float) -> None:
-        self._pieces, self.sources, self.stats, self._start = pieces, sources, stats, start
+    ``decode(on_token)`` starts the decoder; it calls ``on_token()`` after every generated
+    token, so the first-token time is right even when a token yields no text (EOS, a partial
+    character).
+    """
+
+    def __init__(self, decode: Callable[[Callable[[], None]], Iterator[str]], sources: list[Source],
+                 stats: AnswerStats, start: float) -> None:
+        self._decode, self.sources, self.stats, self._start = decode, sources, stats, start
         self._text: list[str] = []
+        self._ready = start
         self.answer: Answer | None = None
 
+    def _token_decoded(self) -> None:
+        stats = self.stats
+        if not stats.generated_tokens:
+            now = time.perf_counter()
+            stats.time_to_first_token_s = now - self._start
+            stats.prefill_s = now - self._ready
+        stats.generated_tokens += 1
+
     def __iter__(self) -> Iterator[str]:
-        stats, ready = self.stats, time.perf_counter()
-        for piece in self._pieces:
-            if not stats.text_pieces:
-                now = time.perf_counter()
-                stats.time_to_first_token_s = now - self._start
-                stats.prefill_s = now - ready
+        stats, self._ready = self.stats, time.perf_counter()
+        for piece in self._decode(self._token_decoded):
             stats.text_pieces += 1
             self._text.append(piece)
             yield piece
         stats.total_s = time.perf_counter() - self._start
-        stats.decode_s = stats.total_s - stats.time_to_first_token_s if stats.text_pieces else 0.0
+        stats.decode_s = stats.total_s - stats.time_to_first_token_s if stats.generated_tokens else 0.0
         self.answer = Answer("".join(self._text).strip(), self.sources, stats)
 
     def result(self) -> Answer:
@@ -110,12 +122,14 @@ def _check(model: GMSAModel, question: str, mode: str, rate: int) -> None:
         raise InputError(f"rate {rate!r} is not one this model was trained for: {list(model.config.rates)}")
 
 
-def _decode(model, question, mode, chunks, soft, params) -> Iterator[str]:
+def _decoder(model, question, mode, chunks, soft, params) -> Callable[[Callable[[], None]], Iterator[str]]:
+    """The answer's decoding, started with a per-token callback (see :class:`AnswerStream`)."""
     if mode == "gmsa":
-        return model.stream(question, params=params, soft_tokens=soft)
+        return lambda on_token: model.stream(question, params=params, soft_tokens=soft, on_token=on_token)
     if mode == "full":
-        return model.stream(full_text_prompt(question, chunks), params=params, use_base=True)
-    return model.stream(question, params=params, use_base=True)
+        prompt = full_text_prompt(question, chunks)
+        return lambda on_token: model.stream(prompt, params=params, use_base=True, on_token=on_token)
+    return lambda on_token: model.stream(question, params=params, use_base=True, on_token=on_token)
 
 
 def _align(model: GMSAModel, vectors: list[torch.Tensor], stats: AnswerStats) -> torch.Tensor:
@@ -148,7 +162,7 @@ def answer_chunks(
         stats.compress_s, stats.cache_misses = time.perf_counter() - start, len(chunks)
         soft = _align(model, vectors, stats)
     sources = [Source(doc_id="", chunk=i, score=0.0, snippet=c[:200], text=c) for i, c in enumerate(chunks)]
-    return AnswerStream(_decode(model, question, mode, chunks, soft, params), sources, stats, start)
+    return AnswerStream(_decoder(model, question, mode, chunks, soft, params), sources, stats, start)
 
 
 class RAGPipeline:
@@ -193,8 +207,8 @@ class RAGPipeline:
             stats.cache_hits, stats.cache_misses = fetched.hits, fetched.misses
             stats.store_s, stats.compress_s = fetched.store_s, fetched.compress_s
             soft = _align(self.model, fetched.vectors, stats)
-        pieces = _decode(self.model, question, mode, [s.text for s in sources], soft, params)
-        return AnswerStream(pieces, sources, stats, start)
+        decode = _decoder(self.model, question, mode, [s.text for s in sources], soft, params)
+        return AnswerStream(decode, sources, stats, start)
 
     def ask(self, question: str, **kwargs) -> Answer:
         """Answer in one call; see :meth:`stream` for the arguments."""

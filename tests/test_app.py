@@ -273,14 +273,14 @@ def test_answer_runs_the_model_in_one_thread_when_resumed_from_many(engine, monk
 
     def recording_stream(*args, **kwargs):
         stream = original(*args, **kwargs)
-        pieces = stream._pieces
+        decode = stream._decode
 
-        def recorded():
-            for piece in pieces:
+        def recorded(on_token):
+            for piece in decode(on_token):
                 model_threads.add(threading.get_ident())
                 yield piece
 
-        stream._pieces = recorded()
+        stream._decode = recorded
         return stream
 
     monkeypatch.setattr(engine.pipeline, "stream", recording_stream)

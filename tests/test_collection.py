@@ -123,3 +123,25 @@ def test_bad_use_is_refused(collection, tmp_path):
         RAGPipeline(collection).ask("  ")
     with pytest.raises(ModelMismatchError, match="chunked for backbone"):
         Collection.open("test", tiny_model(seed=1), root=tmp_path / "indexes")
+
+
+def test_first_token_is_timed_even_when_it_yields_no_text():
+    """An answer whose first tokens decode to no text (EOS under ignore_eos, a partial
+    character) still has its time to first token: it is timed at the first decoded token."""
+    import time
+
+    from gmsa_rag.pipeline import AnswerStats, AnswerStream
+
+    def decode(on_token):
+        for _ in range(3):  # three tokens without text
+            time.sleep(0.01)
+            on_token()
+        time.sleep(0.05)
+        on_token()
+        yield "late"
+
+    stream = AnswerStream(decode, [], AnswerStats(mode="gmsa", rate=4, top_k=1), time.perf_counter())
+    answer = stream.result()
+    s = answer.stats
+    assert answer.text == "late" and s.generated_tokens == 4 and s.text_pieces == 1
+    assert 0 < s.time_to_first_token_s < 0.05 and s.decode_s >= 0.05

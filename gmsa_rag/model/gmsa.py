@@ -16,7 +16,7 @@ import functools
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -456,11 +456,13 @@ class GMSAModel(nn.Module):
         use_base: bool = False,
         generator: torch.Generator | None = None,
         soft_tokens: torch.Tensor | None = None,
+        on_token: Callable[[], None] | None = None,
     ) -> Iterator[str]:
         """Yield the answer as text pieces as they are decoded; joined, they equal :meth:`generate`.
 
         ``soft_tokens`` (m, d), from :meth:`soft_tokens`, replaces ``context`` when the caller
-        has already composed and aligned it (to time LSA apart from decoding).
+        has already composed and aligned it (to time LSA apart from decoding). ``on_token`` is
+        called after each decoded token, also those that yield no text (timing).
         """
         params = params or SamplingParams()
         # Inference mode and autocast are thread-local, and a consumer (a web server, an async
@@ -477,6 +479,8 @@ class GMSAModel(nn.Module):
                 tokens = next(steps, None)
             if tokens is None:
                 break
+            if on_token is not None:
+                on_token()
             token = int(tokens[0])
             if token in self._eos and not params.ignore_eos:
                 break
