@@ -79,6 +79,10 @@ def test_report_writes_every_file_with_the_expected_rows(cli, tmp_path):
                 "| full text | retrieved | 3 |", "| GMSA warm 8x |", "| 4x |", "![F1 and accuracy vs rate](accuracy_vs_rate.png)"):
         assert row in md, row
     assert run["fingerprint"] in md and "torch " in md
+    lines = md.splitlines()
+    bound = next(line for line in lines if "prefill bound s" in line).split("|").index(" prefill bound s ")
+    gmsa_rows = [line.split("|") for line in lines if line.startswith(("| GMSA warm", "| GMSA cold"))]
+    assert gmsa_rows and all(float(cells[bound]) > 0 for cells in gmsa_rows)  # the compressed-prefill limit
 
 
 def test_rerun_reuses_cached_parts_and_recomputes_what_changed(cli, tmp_path, monkeypatch):

@@ -106,7 +106,7 @@ def latency_section(report) -> str:
     bench = report.latency
     rows = [
         (mode_label(r.mode, r.rate), r.context_tokens, r.soft_tokens or "-", _f(r.time_to_first_token_s),
-         _f(r.total_s), _f(r.compress_s), _f(r.prefill_s), _f(r.prefill_bound_s) if r.mode == "gmsa" else "-",
+         _f(r.total_s), _f(r.compress_s), _f(r.prefill_s), _f(r.prefill_bound_s) if r.prefill_bound_s else "-",
          _f(r.decode_s), _f(r.ttft_speedup_vs_full, 2), _f(r.total_speedup_vs_full, 2))
         for r in bench.rows
     ]
