@@ -71,19 +71,22 @@ def _no_progress(fraction: float, desc: str) -> None:
 class AppEngine:
     """Collection operations and answers for the app (thread-safe through one lock)."""
 
-    def __init__(self, collection: Collection, upload_dir: Path, *, max_upload_bytes: int, params: SamplingParams) -> None:
+    def __init__(self, collection: Collection, upload_dir: Path, *, max_upload_bytes: int, params: SamplingParams,
+                 max_upload_files: int = 20) -> None:
         self.collection = collection
         self.pipeline = RAGPipeline(collection)
         self.model: GMSAModel = collection.model
         self.upload_dir = upload_dir
         self.max_upload_bytes = max_upload_bytes
+        self.max_upload_files = max_upload_files
         self.params = params
         self.lock = threading.Lock()
 
     @classmethod
     def open(
         cls, model: GMSAModel, *, index: str = "app", root: str | Path | None = None, seed_sample: bool = True,
-        max_upload_bytes: int = 20_000_000, max_new_tokens: int = 64, progress: bool = True,
+        max_upload_bytes: int = 20_000_000, max_upload_files: int = 20, max_new_tokens: int = 64,
+        progress: bool = True,
     ) -> "AppEngine":
         """Open (or create) the app's collection; a new one starts with the bundled sample documents."""
         is_new = not (default_index_dir(index, root) / "index").exists()
@@ -93,7 +96,7 @@ class AppEngine:
             collection.ingest([SAMPLE_DIR], progress=progress)
         return cls(
             collection, collection.directory / "uploads", max_upload_bytes=max_upload_bytes,
-            params=SamplingParams(max_new_tokens=max_new_tokens),
+            params=SamplingParams(max_new_tokens=max_new_tokens), max_upload_files=max_upload_files,
         )
 
     @property
@@ -105,7 +108,8 @@ class AppEngine:
     def add_files(self, paths: Sequence[str | Path], names: Sequence[str] | None = None,
                   progress: Progress = _no_progress) -> UploadResult:
         """Store uploads, then index and precompress each accepted file."""
-        stored = store_uploads(paths, self.upload_dir, max_bytes=self.max_upload_bytes, names=names)
+        stored = store_uploads(paths, self.upload_dir, max_bytes=self.max_upload_bytes, names=names,
+                               max_files=self.max_upload_files)
         result = UploadResult(rejected=list(stored.rejected))
         with self.lock:
             for i, path in enumerate(stored.stored):

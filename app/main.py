@@ -24,6 +24,7 @@ class AppSettings:
     index: str = "app"
     root: Path | None = None
     max_upload_mb: float = 20.0
+    max_upload_files: int = 20  # per upload batch
     max_new_tokens: int = 64
     seed_sample: bool = True
     queue_size: int = 16  # waiting requests beyond this are refused ("queue full")
@@ -42,7 +43,8 @@ def open_engine(model: GMSAModel, settings: AppSettings) -> AppEngine:
     """The engine on the app's collection (the bundled sample is indexed into a new one, with progress)."""
     return AppEngine.open(
         model, index=settings.index, root=settings.root, seed_sample=settings.seed_sample,
-        max_upload_bytes=settings.max_upload_bytes, max_new_tokens=settings.max_new_tokens,
+        max_upload_bytes=settings.max_upload_bytes, max_upload_files=settings.max_upload_files,
+        max_new_tokens=settings.max_new_tokens,
     )
 
 

@@ -90,12 +90,14 @@ def _write_inside(directory: Path, name: str, data: bytes) -> Path:
 
 
 def store_uploads(
-    sources: Sequence[str | Path], directory: Path, *, max_bytes: int, names: Sequence[str] | None = None
+    sources: Sequence[str | Path], directory: Path, *, max_bytes: int, names: Sequence[str] | None = None,
+    max_files: int = 20,
 ) -> StoredUploads:
     """Copy uploaded files into ``directory`` under sanitised names.
 
     ``names`` are the users' file names (default: each source's base name). Every file is
-    checked on its own: a bad one is reported in ``rejected`` and the others are stored.
+    checked on its own: a bad one is reported in ``rejected`` and the others are stored. Files
+    after the first ``max_files`` of a batch are rejected unread.
     """
     directory.mkdir(parents=True, exist_ok=True)
     result = StoredUploads()
@@ -104,6 +106,8 @@ def store_uploads(
         source = Path(raw)
         shown = names[i] if names is not None else source.name
         try:
+            if i >= max_files:
+                raise UploadRejected(f"over the limit of {max_files} files per upload; upload it in another batch")
             safe = sanitize_filename(shown)
             if safe in seen:
                 raise UploadRejected(f"another upload in this batch is also named {safe!r}")

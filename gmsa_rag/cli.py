@@ -533,9 +533,12 @@ def cmd_app(args) -> int:
 
     if args.max_upload_mb <= 0:
         raise InputError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
+    if args.max_upload_files < 1:
+        raise InputError(f"--max-upload-files must be >= 1, got {args.max_upload_files}")
     settings = AppSettings(
         host=args.host, port=args.port, index=args.index, root=Path(args.root) if args.root else None,
-        max_upload_mb=args.max_upload_mb, max_new_tokens=args.max_new_tokens, seed_sample=not args.no_sample,
+        max_upload_mb=args.max_upload_mb, max_upload_files=args.max_upload_files,
+        max_new_tokens=args.max_new_tokens, seed_sample=not args.no_sample,
         queue_size=args.queue_size,
     )
     serve(_load_model(args), settings)
@@ -550,6 +553,7 @@ def _add_app(sub) -> None:
     app.add_argument("--index", default="app", help="the app's collection (a new one starts with the bundled sample)")
     app.add_argument("--no-sample", action="store_true", help="start a new collection empty")
     app.add_argument("--max-upload-mb", type=float, default=20.0, help="size limit per uploaded file")
+    app.add_argument("--max-upload-files", type=int, default=20, help="files accepted per upload batch")
     app.add_argument("--max-new-tokens", type=int, default=64)
     app.add_argument("--queue-size", type=int, default=16, help="requests allowed to wait; more are refused")
     app.set_defaults(func=cmd_app)

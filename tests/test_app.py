@@ -107,6 +107,15 @@ def test_store_uploads_limits_and_stays_inside(tmp_path):
     assert not list(uploads.glob(".upload-*"))  # no temporary files left
 
 
+def test_store_uploads_limits_the_number_of_files(tmp_path):
+    names = [f"f{i}.txt" for i in range(5)]
+    sources = _files(tmp_path / "src", **{n.replace(".", "__"): f"text {n}" for n in names})
+    result = store_uploads(sources, tmp_path / "uploads", max_bytes=LIMIT, names=names, max_files=3)
+    assert [p.name for p in result.stored] == names[:3]
+    assert [r.name for r in result.rejected] == names[3:]
+    assert all("limit of 3 files" in r.reason for r in result.rejected)
+
+
 # ---------------------------------------------------------------- collection callbacks
 
 
@@ -342,6 +351,8 @@ def test_cli_app_refuses_a_bad_upload_limit(capsys):
 
     assert main(["app", "--max-upload-mb", "0"]) == 1
     assert "--max-upload-mb must be > 0" in capsys.readouterr().err
+    assert main(["app", "--max-upload-files", "0"]) == 1
+    assert "--max-upload-files must be >= 1" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- HTTP API of a launched server
