@@ -39,7 +39,8 @@ DEFAULT_GMSA = GMSAConfig(
 
 
 def ae_train_config(
-    data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True
+    data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True,
+    precision: str = "auto",
 ) -> TrainConfig:
     """Stage 1 recipe: rate curriculum 1 -> 2 -> {4, 8} (off when continuing a trained model),
     1-2 chunks of 128 tokens per sample."""
@@ -63,6 +64,7 @@ def ae_train_config(
         save_every=max(1, steps // 10),
         log_every=max(1, min(25, steps // 10)),
         time_limit_s=time_limit_s,
+        precision=precision,
     )
 
 
@@ -140,6 +142,8 @@ def main() -> None:
     parser.add_argument("--keft-time", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--keft-batch-size", type=int, default=32)
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="auto: bf16 autocast on CUDA, fp32 on CPU; bf16 also suits CPUs with AMX")
     parser.add_argument("--eval-texts", type=int, default=64, help="0: skip the final evaluation")
     parser.add_argument("--init", type=Path, default=None,
                         help="stage-1 weights (safetensors) to continue from; no rate curriculum then")
@@ -158,7 +162,8 @@ def main() -> None:
     print(json.dumps(info), flush=True)
     if args.init:
         model.load_trained(args.init)
-    ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time, curriculum=not args.init)
+    ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
+                         curriculum=not args.init, precision=args.precision)
     Trainer(model, ae).run()
     export(model, args.out / "ae")
     shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
@@ -182,6 +187,7 @@ def main() -> None:
         save_every=max(1, args.keft_steps // 5),
         log_every=max(1, min(25, args.keft_steps // 10)),
         time_limit_s=args.keft_time,
+        precision=args.precision,
     )
     Trainer(keft_model, keft).run()
     export(keft_model, args.out / "keft")
