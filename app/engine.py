@@ -167,9 +167,10 @@ class AppEngine:
     def answer(self, question: str, *, mode: str = "gmsa", rate: int = 4, top_k: int = 4) -> Iterator[AnswerUpdate]:
         """Stream an answer: growing text with its sources, then a final update with stats.
 
-        The model runs in one worker thread for the whole answer, because torch's inference
-        mode is per thread and a web server may resume this generator on another thread at
-        every step. Errors raised there (bad input: :class:`~gmsa_rag.errors.GMSAError`) are
+        The model runs in one worker thread for the whole answer, under the lock: the answer
+        finishes and the lock is released whatever the consumer does (a web server resumes
+        this generator on varying threads, or abandons it); ``GMSAModel.stream`` itself may be
+        resumed on any thread. Errors raised there (bad input: :class:`~gmsa_rag.errors.GMSAError`) are
         re-raised here. Closing the generator early stops the worker after its current token.
         """
         updates: queue.Queue = queue.Queue()
