@@ -87,7 +87,8 @@ def _add_train(sub) -> None:
     train.add_argument("--rates", type=_rates)
     train.add_argument("--precision", choices=["auto", "fp32", "bf16"])
     train.add_argument("--seed", type=int)
-    train.add_argument("--time-limit", dest="time_limit_s", type=float, help="stop (and save) after this many seconds")
+    train.add_argument("--time-limit", dest="time_limit_s", type=float,
+                       help="stop (and save) after this many seconds of training, counted over resumptions")
     train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train.set_defaults(func=cmd_train)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from gmsa_rag.config import GMSAConfig
+from gmsa_rag.config import LSA_INITS, GMSAConfig
 from gmsa_rag.model import GMSAModel, SamplingParams
 from gmsa_rag.model.gmsa import tensor_sha256
 from gmsa_rag.training.trainer import Trainer, TrainConfig
@@ -148,11 +148,13 @@ def main() -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="stage-1 weights (safetensors) to continue from; no rate curriculum then")
     parser.add_argument("--eval-qa", type=int, default=96)
+    parser.add_argument("--lsa-init", choices=LSA_INITS, default="random",
+                        help="random: fastest in the ablation (docs/training); v1 was trained with backbone")
     args = parser.parse_args()
     work = args.work or args.out / "runs"
     t0 = time.time()
 
-    model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA, device=args.device)
+    model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA.replace(lsa_init=args.lsa_init), device=args.device)
     info = {
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "backbone_file_sha256": model.config.backbone_sha256,

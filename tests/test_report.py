@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
+import gmsa_rag
 from gmsa_rag.cli import main
 from gmsa_rag.errors import InputError
 from gmsa_rag.evaluation import report as report_module
-from gmsa_rag.evaluation.report import PartCache, ReportSettings, content_key, qa_cells, run_report
+from gmsa_rag.evaluation.report import (
+    PartCache, ReportSettings, code_sha256, content_key, qa_cells, run_report,
+)
 from gmsa_rag.evaluation.report_render import markdown_table
 from tiny import DOCS, tiny_model
 
@@ -124,6 +129,20 @@ def test_part_cache_keys_on_content(tmp_path):
     assert PartCache(tmp_path, fresh=True).get("part", key) is None
     (tmp_path / "part.json").write_text("{not json")
     assert cache.get("part", key) is None
+
+
+def test_cache_key_follows_the_measuring_code(tmp_path):
+    package = Path(gmsa_rag.__file__).parent
+    copy = tmp_path / "gmsa_rag"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("default_model", "data", "__pycache__"))
+    before = code_sha256(copy)
+    assert before == code_sha256(package)
+    (copy / "evaluation" / "report_render.py").write_text("# rendering only\n")
+    (copy / "cli.py").write_text("# a thin CLI\n")
+    assert code_sha256(copy) == before
+    with (copy / "evaluation" / "metrics.py").open("a") as handle:
+        handle.write("\n# changed\n")
+    assert code_sha256(copy) != before
 
 
 def test_bad_settings_are_refused(tmp_path, data):

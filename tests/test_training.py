@@ -102,6 +102,36 @@ def test_resume_reproduces_the_uninterrupted_run(ae_file, tmp_path):
         assert b[step] == pytest.approx(a[step], rel=1e-5, abs=1e-6), step
 
 
+def test_time_limit_spans_resumptions(ae_file, tmp_path, monkeypatch):
+    """A time-limited run killed and resumed stops where the uninterrupted one does, with the
+    same learning-rate schedule (elapsed time is saved in the checkpoint, not restarted)."""
+    clock = [0.0]
+    monkeypatch.setattr("gmsa_rag.training.trainer.time.monotonic", lambda: clock[0])
+
+    def trainer(out, kill_at: int | None = None) -> Trainer:
+        t = Trainer(model(), run_config(ae_file, out, steps=20, time_limit_s=45))
+        real_step = t.train_step
+
+        def ten_seconds_a_step(*args, **kwargs):
+            if t.step == kill_at:
+                raise KeyboardInterrupt
+            clock[0] += 10.0
+            return real_step(*args, **kwargs)
+
+        t.train_step = ten_seconds_a_step
+        return t
+
+    trainer(tmp_path / "whole").run()
+    with pytest.raises(KeyboardInterrupt):
+        trainer(tmp_path / "part", kill_at=4).run()  # checkpoint at step 3, 30 s in
+    clock[0] += 1000.0  # the process was down for a while: that does not count
+    trainer(tmp_path / "part").run()
+    a, b = step_losses(tmp_path / "whole"), step_losses(tmp_path / "part")
+    assert max(a) == max(b) == 5  # 50 s of training >= 45 s
+    for step in (4, 5):
+        assert b[step] == pytest.approx(a[step], rel=1e-5, abs=1e-6), step
+
+
 def test_resume_with_another_config_is_refused(ae_file, tmp_path):
     out = tmp_path / "run"
     Trainer(model(), run_config(ae_file, out, steps=3)).run()

@@ -16,7 +16,7 @@ for v in gmsa icae linear random_lsa; do
   timeout 470 python3 scripts/ablation.py --variant $v --data $DATA --out "$WORK/abl" \
     --steps 400 --batch-size 16 --time-limit 330 > "$WORK/abl/$v.out" 2>&1 &
 done
-timeout 480 python3 scripts/train_default.py --data $DATA --out "$WORK/main" --ae-steps 2000 --ae-time 270 \
+timeout 480 python3 scripts/train_default.py --lsa-init backbone --data $DATA --out "$WORK/main" --ae-steps 2000 --ae-time 270 \
   --keft-steps 300 --keft-time 60 --batch-size 64 --keft-batch-size 32 --eval-texts 64 --eval-qa 96 \
   > "$WORK/main/train.out" 2>&1
 echo "main exit $?"

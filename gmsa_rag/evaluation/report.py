@@ -10,7 +10,7 @@
 
 Each finished part is kept in ``<out>/cache/<part>.json`` under a key that hashes everything
 its figures depend on (model fingerprint, the questions and documents used, the settings, the
-machine); a rerun with the same key reuses it, so an interrupted run resumes. The report is
+machine, the measuring code and library versions); a rerun with the same key reuses it, so an interrupted run resumes. The report is
 written by :mod:`gmsa_rag.evaluation.report_render`: ``report.md``, ``report.json`` and plots.
 """
 
@@ -249,11 +249,28 @@ def _run_info(model: GMSAModel, settings: ReportSettings, questions: list[dict],
     )
 
 
+# Package sources that cannot change a measured figure (a change elsewhere invalidates the cache).
+_NOT_MEASURING = ("cli.py", "evaluation/report_render.py", "training/", "integrations/")
+
+
+def code_sha256(package: Path = Path(__file__).resolve().parents[1]) -> str:
+    """sha256 over the package's measuring code: the model, retrieval, store and evaluation."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if not relative.startswith(_NOT_MEASURING):
+            digest.update(relative.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _base_fields(run: RunInfo, machine: MachineInfo) -> dict[str, Any]:
-    """What every part depends on: model, data, precision and the machine."""
+    """What every part depends on: model, data, precision, the machine, the code and libraries."""
+    import transformers
+
     return {
         "fingerprint": run.fingerprint, "questions_sha256": run.questions_sha256, "docs_sha256": run.docs_sha256,
         "precision": run.precision, "cpu": machine.cpu, "device": machine.device, "gpu": machine.gpu,
+        "code_sha256": code_sha256(), "torch": torch.__version__, "transformers": transformers.__version__,
     }
 
 

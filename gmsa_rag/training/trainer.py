@@ -4,7 +4,8 @@ A run lives in one directory: ``log.jsonl`` (one line per logged step / evaluati
 ``checkpoint/`` (model, optimizer and RNG state, written atomically every ``save_every``
 steps) and, at the end, ``model/`` (the trained GMSA, ``save_pretrained`` format).
 Starting a run in a directory that holds a checkpoint resumes it; a different config is
-refused rather than silently restarted.
+refused rather than silently restarted. A time limit counts the run's time over all its
+resumptions (the checkpoint records it), so an interrupted run ends at the same budget.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import random
 import shutil
 import time
@@ -27,7 +29,7 @@ from tqdm.auto import tqdm
 
 from gmsa_rag.errors import CheckpointError, ConfigError
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
-from gmsa_rag.io import read_jsonl
+from gmsa_rag.io import fsync_dir, read_jsonl
 from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches
 
 STAGES = ("autoencoder", "keft")
@@ -158,6 +160,7 @@ class Trainer:
         self.train_source = self._source(config.train_data)
         self.eval_source = self._source(config.eval_data) if config.eval_data else None
         self.step = 0
+        self.run_seconds = 0.0  # wall time trained so far, over all resumptions
         self.data_rng = random.Random(config.seed)
         self.torch_rng_state = torch.Generator().manual_seed(config.seed).get_state()
 
@@ -187,7 +190,7 @@ class Trainer:
         return self.out / "checkpoint"
 
     def save_checkpoint(self) -> None:
-        """Model + optimizer + RNG state, swapped into place atomically."""
+        """Model + optimizer + RNG state, flushed to disk and swapped into place atomically."""
         tmp = self.out / "checkpoint.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -200,13 +203,16 @@ class Trainer:
             "config": self.config.resume_key(),
             "optimizer": meta,
             "data_rng": _rng_to_json(self.data_rng.getstate()),
+            "run_seconds": self.run_seconds,
         }
         (tmp / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+        _fsync_tree(tmp)
         old = self.out / "checkpoint.old"
         if self.checkpoint_dir.exists():  # else a killed swap left the last good state in old: keep it
             shutil.rmtree(old, ignore_errors=True)
             self.checkpoint_dir.rename(old)
         tmp.rename(self.checkpoint_dir)
+        fsync_dir(self.out)
         shutil.rmtree(old, ignore_errors=True)
 
     def maybe_resume(self) -> bool:
@@ -231,6 +237,7 @@ class Trainer:
         self.torch_rng_state = tensors["torch_rng_state"]
         self.data_rng.setstate(_rng_from_json(state["data_rng"]))
         self.step = int(state["step"])
+        self.run_seconds = float(state.get("run_seconds", 0.0))
         return True
 
     # ------------------------------------------------------------ the loop
@@ -281,6 +288,11 @@ class Trainer:
             ) / len(fixed)
         return result
 
+    def _checkpoint_now(self, started: float) -> None:
+        self.torch_rng_state = torch.random.get_rng_state()
+        self.run_seconds = time.monotonic() - started
+        self.save_checkpoint()
+
     def run(self) -> Path:
         """Train to ``steps`` (resuming if a checkpoint exists); returns the saved model directory."""
         c = self.config
@@ -291,7 +303,7 @@ class Trainer:
             stream = batches(self.train_source, self.model, c.batch_size, self.data_rng)
             bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step")
             window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
-            started = time.monotonic()
+            started = time.monotonic() - self.run_seconds  # the time limit spans resumptions
             deadline = started + c.time_limit_s if c.time_limit_s else math.inf
             while self.step < c.steps and time.monotonic() < deadline:
                 elapsed_fraction = (time.monotonic() - started) / c.time_limit_s if c.time_limit_s else 0.0
@@ -312,18 +324,28 @@ class Trainer:
                         self._log({"step": self.step, **metrics})
                         bar.write(f"step {self.step}: " + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
                 if self.step % c.save_every == 0 or self.step == c.steps:
-                    self.torch_rng_state = torch.random.get_rng_state()
-                    self.save_checkpoint()
+                    self._checkpoint_now(started)
             bar.close()
             if self.step < c.steps:  # stopped by the time limit: keep what was learned
-                self.torch_rng_state = torch.random.get_rng_state()
-                self.save_checkpoint()
+                self._checkpoint_now(started)
                 self._log({"event": "time_limit", "step": self.step})
         self.model.eval()
         return self.model.save_pretrained(self.out / "model")
 
 
 # ---------------------------------------------------------------- serialising state without pickle
+
+
+def _fsync_tree(directory: Path) -> None:
+    """Flush every file under ``directory`` and the directories themselves, so the rename
+    that publishes a checkpoint never points at data a power loss could still take away."""
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            fsync_dir(path)
+    fsync_dir(directory)
 
 
 def _optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
