@@ -21,9 +21,11 @@ from pathlib import Path
 import torch
 
 from gmsa_rag.config import LSA_INITS, GMSAConfig
-from gmsa_rag.model import GMSAModel, SamplingParams
+from gmsa_rag.io import read_jsonl
+from gmsa_rag.model import GMSAModel
 from gmsa_rag.model.gmsa import tensor_sha256
-from gmsa_rag.training.trainer import Trainer, TrainConfig
+from gmsa_rag.training.data import QASamples
+from gmsa_rag.training.trainer import Trainer, TrainConfig, qa_scores
 
 DEFAULT_GMSA = GMSAConfig(
     backbone="smollm2-135m-instruct",
@@ -97,19 +99,10 @@ def reconstruction_report(model: GMSAModel, data: Path, n: int, lengths: tuple[i
     return report
 
 
-def qa_accuracy(model: GMSAModel, data: Path, n_qa: int) -> dict:
-    """Substring accuracy of short greedy answers on held-out QA (gold chunk + one distractor)."""
-    qa = [json.loads(line) for line in (data / "qa_heldout.jsonl").open()][:n_qa]
-    result: dict = {}
-    for rate in model.config.rates if qa else ():
-        hits = 0
-        for start in range(0, len(qa), 16):
-            part = qa[start : start + 16]
-            ctx = [[v.vectors[rate] for v in model.compress([r["context"], *r.get("distractors", [])[:1]])] for r in part]
-            outs = model.generate([r["question"] for r in part], ctx, SamplingParams(max_new_tokens=24))
-            hits += sum(any(a.lower() in o.lower() for a in r["answers"]) for r, o in zip(part, outs))
-        result[f"qa_accuracy_rate{rate}"] = hits / len(qa)
-    return result
+def qa_quick(model: GMSAModel, data: Path, n_qa: int) -> dict:
+    """EM / F1 / accuracy of short greedy answers to held-out questions (gold + two distractors)."""
+    samples = QASamples(model, read_jsonl(data / "qa_heldout.jsonl", limit=n_qa), max_chunks=3)
+    return {f"rate{rate}": s.to_dict() for rate, s in qa_scores(model, samples, n_qa, model.config.rates).items()}
 
 
 def export(model: GMSAModel, directory: Path, max_bytes: int = 15_000_000) -> None:
@@ -199,7 +192,7 @@ def main() -> None:
     if args.eval_texts:
         info["reconstruction"] = reconstruction_report(model.eval(), args.data, args.eval_texts)
     if args.eval_qa:
-        info["qa_quick"] = qa_accuracy(keft_model.eval(), args.data, args.eval_qa)
+        info["qa_quick"] = qa_quick(keft_model.eval(), args.data, args.eval_qa)
     info["seconds"] = time.time() - t0
     (args.out / "quick_eval.json").write_text(json.dumps(info, indent=2))
     print(json.dumps(info, indent=2), flush=True)

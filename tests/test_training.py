@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -179,6 +180,27 @@ def test_keft_trains_only_the_decoder_adapter(tmp_path):
     assert changed and all(k.startswith("decoder_lm.") for k in changed)
     with pytest.raises(ConfigError, match="decoder_adapter"):
         Trainer(model(), TrainConfig(stage="keft", train_data=str(qa), out_dir=str(tmp_path / "k2")))
+
+
+def test_keft_evaluation_reports_held_out_em_f1(tmp_path):
+    """The KEFT loop's evaluation answers held-out questions greedily and scores them: a model
+    fitted to one question scores F1 1 on it after training and not before."""
+    m = model(TINY.replace(decoder_adapter="lora", lora_dropout=0.0))
+    qa = tmp_path / "qa.jsonl"
+    record = {"question": "what is the capital of france ?", "answers": ["paris"],
+              "context": "paris is the capital of france", "distractors": ["rome is in italy"]}
+    qa.write_text(json.dumps(record) + "\n")
+    config = TrainConfig(stage="keft", train_data=str(qa), eval_data=str(qa), out_dir=str(tmp_path / "k"), steps=30,
+                         batch_size=2, rates=(1, 2), lr_decoder=3e-2, warmup_steps=1, eval_every=30, eval_answers=1)
+    trainer = Trainer(m, config)
+    before = trainer.evaluate()
+    trainer.run()
+    records = [json.loads(line) for line in (tmp_path / "k" / "log.jsonl").read_text().splitlines()]
+    after = next(r for r in records if "eval_f1_rate1" in r)
+    assert before["eval_f1_rate1"] < 0.5 and after["eval_f1_rate1"] == after["eval_em_rate1"] == 1.0, (before, after)
+    assert 0.0 <= after["eval_f1_rate2"] <= 1.0
+    no_answers = Trainer(m, dataclasses.replace(config, eval_answers=0, out_dir=str(tmp_path / "k2"))).evaluate()
+    assert "eval_loss_rate1" in no_answers and "eval_f1_rate1" not in no_answers
 
 
 def test_qa_samples_shuffle_the_gold_chunk():

@@ -80,6 +80,7 @@ class QASamples:
             raise InputError("no QA records to train on")
         tok = model.tokenizer
         limit = model.config.max_chunk_tokens
+        self.records = list(records)
         self.items = []
         for r in records:
             passages = [r["context"], *r.get("distractors", [])][:max_chunks]

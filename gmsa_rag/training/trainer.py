@@ -28,6 +28,8 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from gmsa_rag.errors import CheckpointError, ConfigError
+from gmsa_rag.evaluation.metrics import QAScores, clean_answer, score_qa
+from gmsa_rag.model.decoding import SamplingParams
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
 from gmsa_rag.io import fsync_dir, read_jsonl
 from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches
@@ -62,6 +64,7 @@ class TrainConfig:
     max_tokens: int = 256
     eval_every: int = 100
     eval_batches: int = 4
+    eval_answers: int = 32  # KEFT: held-out questions answered greedily per evaluation (EM / F1); 0: loss only
     save_every: int = 100
     log_every: int = 10
     seed: int = 0
@@ -76,6 +79,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "grad_accum", "eval_every", "save_every", "log_every", "chunk_tokens", "max_chunks"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.eval_answers < 0:
+            raise ConfigError(f"eval_answers must be >= 0, got {self.eval_answers}")
         if not self.rates or min(self.rates) < 1:
             raise ConfigError(f"rates must be integers >= 1, got {self.rates}")
         if self.precision not in ("auto", "fp32", "bf16"):
@@ -95,7 +100,7 @@ class TrainConfig:
     def resume_key(self) -> dict[str, Any]:
         """What must match to resume: everything except how long or how often to log/save."""
         data = self.to_dict()
-        for key in ("steps", "eval_every", "save_every", "log_every", "eval_batches", "time_limit_s"):
+        for key in ("steps", "eval_every", "save_every", "log_every", "eval_batches", "eval_answers", "time_limit_s"):
             data.pop(key)
         return data
 
@@ -286,6 +291,9 @@ class Trainer:
                 self.model.lm_loss(self.model.decoder, [None] * len(b.prompt_ids), b.prompt_ids, b.target_ids).item()
                 for b in fixed
             ) / len(fixed)
+            if isinstance(self.eval_source, QASamples) and c.eval_answers:
+                for rate, scores in qa_scores(self.model, self.eval_source, c.eval_answers, c.rates).items():
+                    result[f"eval_em_rate{rate}"], result[f"eval_f1_rate{rate}"] = scores.em, scores.f1
         return result
 
     def _checkpoint_now(self, started: float) -> None:
@@ -331,6 +339,35 @@ class Trainer:
                 self._log({"event": "time_limit", "step": self.step})
         self.model.eval()
         return self.model.save_pretrained(self.out / "model")
+
+
+# ---------------------------------------------------------------- held-out answers
+
+
+@torch.inference_mode()
+def qa_scores(
+    model: GMSAModel, samples: QASamples, n: int, rates: tuple[int, ...], batch_size: int = 16,
+    max_new_tokens: int = 24,
+) -> dict[int, QAScores]:
+    """Greedy answers to the first ``n`` questions of ``samples``, each read from its passages
+    (gold + distractors, the tokens KEFT trains on) in an order fixed per question, so the
+    gold is not always first -> EM / F1 / accuracy per rate."""
+    records, items = samples.records[:n], samples.items[:n]
+    scores = {}
+    for rate in sorted(set(rates)):
+        predictions: list[str] = []
+        for start in range(0, len(items), batch_size):
+            contexts = []
+            for index, (chunks, _, _) in enumerate(items[start : start + batch_size], start):
+                chunks = list(chunks)
+                random.Random(index).shuffle(chunks)
+                merged, groups = model.encode_ids(*model.pad_ids(chunks), (rate,))[rate]  # (c, G, d), (c, G)
+                contexts.append([merged[i, : int(groups[i].sum())] for i in range(len(chunks))])
+            questions = [r["question"] for r in records[start : start + batch_size]]
+            outputs = model.generate(questions, contexts, SamplingParams(max_new_tokens=max_new_tokens))
+            predictions += [clean_answer(o) for o in outputs]
+        scores[rate] = score_qa(predictions, [r["answers"] for r in records])
+    return scores
 
 
 # ---------------------------------------------------------------- serialising state without pickle
