@@ -34,6 +34,7 @@ DEFAULT_GMSA = GMSAConfig(
     lora_alpha=128,
     lora_dropout=0.05,
     lsa_layers=1,
+    lsa_init="random",  # converged fastest in the ablation (README); v1 used "backbone"
     rates=(4, 8),
     max_chunk_tokens=512,
     decoder_adapter="none",
@@ -141,8 +142,8 @@ def main() -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="stage-1 weights (safetensors) to continue from; no rate curriculum then")
     parser.add_argument("--eval-qa", type=int, default=96)
-    parser.add_argument("--lsa-init", choices=LSA_INITS, default="random",
-                        help="random: fastest in the ablation (docs/training); v1 was trained with backbone")
+    parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
+                        help="LSA initialisation (v1 was trained with backbone)")
     args = parser.parse_args()
     work = args.work or args.out / "runs"
     t0 = time.time()

@@ -10,8 +10,9 @@
 
 Each finished part is kept in ``<out>/cache/<part>.json`` under a key that hashes everything
 its figures depend on (model fingerprint, the questions and documents used, the settings, the
-machine, the measuring code and library versions); a rerun with the same key reuses it, so an interrupted run resumes. The report is
-written by :mod:`gmsa_rag.evaluation.report_render`: ``report.md``, ``report.json`` and plots.
+machine, the measuring code and library versions); a rerun with the same key reuses it, so an
+interrupted run resumes. The report is written by :mod:`gmsa_rag.evaluation.report_render`:
+``report.md``, ``report.json`` and plots.
 """
 
 from __future__ import annotations
