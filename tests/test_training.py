@@ -103,6 +103,25 @@ def test_resume_reproduces_the_uninterrupted_run(ae_file, tmp_path):
         assert b[step] == pytest.approx(a[step], rel=1e-5, abs=1e-6), step
 
 
+def test_log_window_after_a_resume_averages_its_own_steps(ae_file, tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(model(), run_config(ae_file, whole)).run()  # log_every=1: every step's loss
+    part = tmp_path / "part"
+    interrupted = Trainer(model(), run_config(ae_file, part, log_every=4))
+    real_step = interrupted.train_step
+
+    def dies_at_step_5(*args, **kwargs):
+        if interrupted.step == 4:
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    interrupted.train_step = dies_at_step_5
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run()
+    Trainer(model(), run_config(ae_file, part, log_every=4)).run()  # resumes at 3: the step-4 window is one step
+    assert step_losses(part)[4] == pytest.approx(step_losses(whole)[4], rel=1e-5, abs=1e-6)
+
+
 def test_time_limit_spans_resumptions(ae_file, tmp_path, monkeypatch):
     """A time-limited run killed and resumed stops where the uninterrupted one does, with the
     same learning-rate schedule (elapsed time is saved in the checkpoint, not restarted)."""

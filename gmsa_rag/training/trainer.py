@@ -310,22 +310,21 @@ class Trainer:
             torch.random.set_rng_state(self.torch_rng_state)
             stream = batches(self.train_source, self.model, c.batch_size, self.data_rng)
             bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step")
-            window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+            window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0  # since the last log line
             started = time.monotonic() - self.run_seconds  # the time limit spans resumptions
             deadline = started + c.time_limit_s if c.time_limit_s else math.inf
             while self.step < c.steps and time.monotonic() < deadline:
                 elapsed_fraction = (time.monotonic() - started) / c.time_limit_s if c.time_limit_s else 0.0
+                step_start = time.perf_counter()
                 loss, tokens = self.train_step(stream, elapsed_fraction)
-                window_loss += loss
-                window_tokens += tokens
+                window_seconds += time.perf_counter() - step_start  # training only, not evaluation
+                window_loss, window_tokens, window_steps = window_loss + loss, window_tokens + tokens, window_steps + 1
                 bar.update(1)
-                if self.step % c.log_every == 0 or self.step == c.steps:
-                    elapsed = time.perf_counter() - window_start
-                    n = c.log_every if self.step % c.log_every == 0 else self.step % c.log_every
-                    record = {"step": self.step, "loss": window_loss / n, "tokens_per_s": window_tokens / elapsed}
+                if self.step % c.log_every == 0 or self.step == c.steps:  # after a resume the window may be shorter
+                    record = {"step": self.step, "loss": window_loss / window_steps, "tokens_per_s": window_tokens / window_seconds}
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                     self._log(record)
-                    window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
+                    window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0
                 if self.step % c.eval_every == 0 or self.step == c.steps:
                     metrics = self.evaluate()
                     if metrics:
