@@ -125,11 +125,10 @@ def _check(model: GMSAModel, question: str, mode: str, rate: int) -> None:
 def _decoder(model, question, mode, chunks, soft, params) -> Callable[[Callable[[], None]], Iterator[str]]:
     """The answer's decoding, started with a per-token callback (see :class:`AnswerStream`)."""
     if mode == "gmsa":
-        return lambda on_token: model.stream(question, params=params, soft_tokens=soft, on_token=on_token)
-    if mode == "full":
-        prompt = full_text_prompt(question, chunks)
-        return lambda on_token: model.stream(prompt, params=params, use_base=True, on_token=on_token)
-    return lambda on_token: model.stream(question, params=params, use_base=True, on_token=on_token)
+        prompt, reader = question, {"soft_tokens": soft}
+    else:  # the plain backbone reads the chunks as text, or nothing (closed book)
+        prompt, reader = (full_text_prompt(question, chunks) if mode == "full" else question), {"use_base": True}
+    return lambda on_token: model.stream(prompt, params=params, on_token=on_token, **reader)
 
 
 def _align(model: GMSAModel, vectors: list[torch.Tensor], stats: AnswerStats) -> torch.Tensor:
