@@ -35,6 +35,19 @@ def _device(name: str | None) -> str:
 # ---------------------------------------------------------------- train
 
 
+def _with_decoder_adapter(config, args):
+    """KEFT, and stage 1 with --train-decoder, need a decoder adapter: add the flags' one if the
+    config has none (a config that has one keeps it)."""
+    if config.decoder_adapter != "none" or not (args.stage == "keft" or args.train_decoder):
+        return config
+    changes = {"decoder_adapter": args.decoder_adapter}
+    if args.decoder_r:
+        changes.update(decoder_lora_r=args.decoder_r, decoder_lora_alpha=args.decoder_r)
+    if args.decoder_targets:
+        changes["decoder_targets"] = tuple(t.strip() for t in args.decoder_targets.split(",") if t.strip())
+    return config.replace(**changes)
+
+
 def _load_model_for_training(args):
     from gmsa_rag.config import GMSAConfig
     from gmsa_rag.model import GMSAModel
@@ -42,18 +55,14 @@ def _load_model_for_training(args):
     device = _device(args.device)
     if args.init:
         init = Path(args.init)
-        config = GMSAConfig.load(init / "config.json")
-        if args.stage == "keft" and config.decoder_adapter == "none":
-            config = config.replace(decoder_adapter=args.decoder_adapter)
+        config = _with_decoder_adapter(GMSAConfig.load(init / "config.json"), args)
         from gmsa_rag.backbones import load_backbone
 
         lm, tokenizer, resolved = load_backbone(config.backbone, device=device)
         model = GMSAModel(config, lm, tokenizer, backbone_sha256=resolved.sha256)
         model.load_trained(init / "model.safetensors", allow_missing_prefix="decoder_lm.")
         return model
-    config = GMSAConfig.load(args.gmsa_config) if args.gmsa_config else GMSAConfig()
-    if args.stage == "keft" and config.decoder_adapter == "none":
-        config = config.replace(decoder_adapter=args.decoder_adapter)
+    config = _with_decoder_adapter(GMSAConfig.load(args.gmsa_config) if args.gmsa_config else GMSAConfig(), args)
     return GMSAModel.from_backbone(args.backbone or config.backbone, config, device=device)
 
 
@@ -77,7 +86,13 @@ def _add_train(sub) -> None:
     train.add_argument("--gmsa-config", help="JSON file of the GMSA model config (new models)")
     train.add_argument("--init", help="start from a saved GMSA model directory (KEFT starts from stage 1)")
     train.add_argument("--backbone", help="backbone name or directory (default: the config's)")
-    train.add_argument("--decoder-adapter", default="lora", choices=["lora", "qkv"], help="KEFT decoder adapter")
+    train.add_argument("--decoder-adapter", default="lora", choices=["lora", "qkv"],
+                       help="decoder adapter added for KEFT or --train-decoder when the model has none")
+    train.add_argument("--decoder-r", type=int, help="rank (and alpha) of that decoder LoRA (default: the config's)")
+    train.add_argument("--decoder-targets", help="comma-separated projections it covers, or all-linear (default q,k,v)")
+    train.add_argument("--train-decoder", dest="train_decoder", action="store_true", default=None,
+                       help="stage 1: train the decoder adapter jointly with the encoder and LSA (small backbones need it)")
+    train.add_argument("--lr-decoder", dest="lr_decoder", type=float)
     train.add_argument("--train-data", dest="train_data", help="JSONL: {'text'} (autoencoder) or QA records (keft)")
     train.add_argument("--eval-data", dest="eval_data", help="held-out JSONL in the same format")
     train.add_argument("--out", dest="out_dir", help="run directory (resumes if it holds a checkpoint)")
@@ -345,7 +360,7 @@ def cmd_eval_reconstruct(args) -> int:
     model = _load_model(args)
     texts = read_texts_jsonl(args.data, limit=args.limit)
     result = evaluate_reconstruction(
-        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base=not args.keft_decoder
+        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base={"auto": None, "base": True, "adapted": False}[args.decoder]
     )
     _print_result(result, args, lambda data: (
         f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "
@@ -394,7 +409,8 @@ def _add_eval(sub) -> None:
     rec.add_argument("--max-tokens", type=int, default=128, help="cut each text to its first N tokens")
     rec.add_argument("--limit", type=int, help="evaluate the first N texts only")
     rec.add_argument("--batch-size", type=int, default=16)
-    rec.add_argument("--keft-decoder", action="store_true", help="decode with the KEFT adapter (default: stage-1 decoder)")
+    rec.add_argument("--decoder", choices=["auto", "base", "adapted"], default="auto",
+                     help="decoder that restates: auto = the one stage 1 trained with (config.restate_decoder)")
     rec.add_argument("--predictions", help="write per-text predictions to this JSON file")
     rec.add_argument("--json", action="store_true")
     _add_model_args(rec)

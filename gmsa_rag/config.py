@@ -17,6 +17,8 @@ MERGERS = ("group", "icae")
 ALIGNERS = ("lsa", "linear")
 LSA_INITS = ("backbone", "random")
 DECODER_ADAPTERS = ("none", "lora", "qkv")
+RESTATE_DECODERS = ("base", "adapted")
+ALL_LINEAR = "all-linear"  # decoder_targets shorthand: every linear layer of the decoder blocks
 FORMAT_VERSION = 1
 
 
@@ -42,9 +44,16 @@ class GMSAConfig:
         rates: compression rates the model supports; one encoder pass yields all of them.
         max_memory_tokens: ICAE memory slots (the longest chunk / smallest rate needs them).
         separator: text whose encoding initialises the learned separator between chunks.
-        decoder_adapter: "none", "lora" (LoRA on the decoder's q/k/v) or "qkv" (train the
-            decoder's q/k/v projections in full, as in the paper's KEFT).
-        decoder_lora_r / decoder_lora_alpha: the decoder LoRA (KEFT) size.
+        decoder_adapter: "none", "lora" (LoRA on the decoder's ``decoder_targets``) or "qkv"
+            (train those projections in full, as in the paper's KEFT). The adapter lives on a
+            twin of the backbone that shares its weights: full-text mode keeps the base model.
+        decoder_lora_r / decoder_lora_alpha: the decoder LoRA size.
+        decoder_targets: projections the decoder adapter covers (default q/k/v), or
+            ("all-linear",) for every linear layer of the decoder blocks.
+        decoder_layers: indices of the decoder layers it covers; () means all of them.
+        restate_decoder: the decoder that restates a text from its soft tokens (the autoencoder
+            task): "base" when the adapter was trained by KEFT alone (v1), "adapted" when it
+            trained in stage 1 too (the trainer sets it).
         max_chunk_tokens: longest chunk the encoder accepts in one piece.
     """
 
@@ -64,12 +73,17 @@ class GMSAConfig:
     decoder_adapter: str = "none"
     decoder_lora_r: int = 16
     decoder_lora_alpha: int = 32
+    decoder_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj")
+    decoder_layers: tuple[int, ...] = ()
+    restate_decoder: str = "base"
     max_chunk_tokens: int = 512
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rates", tuple(int(r) for r in self.rates))
+        object.__setattr__(self, "decoder_targets", tuple(str(t) for t in self.decoder_targets))
+        object.__setattr__(self, "decoder_layers", tuple(int(i) for i in self.decoder_layers))
         _check(isinstance(self.backbone, str) and self.backbone != "", "backbone must be a non-empty name")
         _check(self.encoder_layers >= 1, f"encoder_layers must be >= 1, got {self.encoder_layers}")
         _check(self.lora_r >= 0, f"lora_r must be >= 0 (0 disables the encoder LoRA), got {self.lora_r}")
@@ -88,6 +102,22 @@ class GMSAConfig:
             f"decoder_adapter must be one of {DECODER_ADAPTERS}, got {self.decoder_adapter!r}",
         )
         _check(self.decoder_lora_r >= 1, f"decoder_lora_r must be >= 1, got {self.decoder_lora_r}")
+        _check(
+            len(self.decoder_targets) >= 1 and all(t.isidentifier() or t == ALL_LINEAR for t in self.decoder_targets),
+            f"decoder_targets must name projections (e.g. q_proj) or be ({ALL_LINEAR!r},), got {self.decoder_targets}",
+        )
+        _check(
+            all(i >= 0 for i in self.decoder_layers) and len(set(self.decoder_layers)) == len(self.decoder_layers),
+            f"decoder_layers must be distinct layer indices >= 0, got {self.decoder_layers}",
+        )
+        _check(
+            self.restate_decoder in RESTATE_DECODERS,
+            f"restate_decoder must be one of {RESTATE_DECODERS}, got {self.restate_decoder!r}",
+        )
+        _check(
+            self.restate_decoder == "base" or self.decoder_adapter != "none",
+            "restate_decoder 'adapted' needs a decoder adapter (decoder_adapter 'lora' or 'qkv')",
+        )
         _check(self.max_chunk_tokens >= 1, f"max_chunk_tokens must be >= 1, got {self.max_chunk_tokens}")
         _check(
             self.format_version == FORMAT_VERSION,
@@ -100,7 +130,8 @@ class GMSAConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["rates"] = list(self.rates)
+        for key in ("rates", "decoder_targets", "decoder_layers"):
+            data[key] = list(data[key])
         return data
 
     def to_json(self) -> str:

@@ -2,9 +2,10 @@
 
     python scripts/plot_ablation.py DIR [--png FILE]
 
-DIR holds VARIANT_log.jsonl and VARIANT_eval.json for each variant. Prints a Markdown table
-(final held-out losses, BLEU / ROUGE-L / prefix-EM at rates 4 and 8) and writes the held-out
-loss curves per rate, with the no-context level, as a PNG (default DIR/ablation_loss.png).
+DIR holds NAME_log.jsonl and NAME_eval.json for each run (scripts/ablation.py). Prints a
+Markdown table (final held-out losses, the no-context loss, BLEU / ROUGE-L at rates 4 and 8 for
+each evaluated length) and writes the held-out loss curves per rate, each with its decoder's
+no-context loss, as a PNG (default DIR/ablation_loss.png).
 """
 
 from __future__ import annotations
@@ -21,12 +22,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 from gmsa_rag.io import read_jsonl  # noqa: E402
 
 LABELS = {
+    "default": "default recipe (decoder LoRA in stage 1, random-init LSA)",
     "gmsa": "GMSA (group merging + LSA)",
     "icae": "ICAE memory tokens + LSA",
     "linear": "group merging + linear",
     "random_lsa": "group merging + random-init LSA",
+    "frozen_decoder": "decoder frozen in stage 1",
 }
 RATES = (4, 8)
+
+
+def runs(directory: Path) -> list[str]:
+    """Run names (VARIANT or VARIANT_sSEED) that have both a log and an evaluation, known ones first."""
+    names = sorted(p.name[: -len("_eval.json")] for p in directory.glob("*_eval.json"))
+    known = [n for n in LABELS if n in names]
+    return known + [n for n in names if n not in known]
+
+
+def label(name: str) -> str:
+    variant, _, seed = name.rpartition("_s") if name.rsplit("_s", 1)[-1].isdigit() else (name, "", "")
+    return LABELS.get(variant, variant) + (f" (seed {seed})" if seed else "")
 
 
 def eval_points(log: Path) -> list[dict]:
@@ -35,32 +50,38 @@ def eval_points(log: Path) -> list[dict]:
 
 
 def plot(directory: Path, png: Path) -> None:
-    fig, axes = plt.subplots(1, len(RATES), figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, len(RATES), figsize=(12, 4.5), sharey=True)
     for ax, rate in zip(axes, RATES):
-        no_context = None
-        for variant, label in LABELS.items():
-            points = eval_points(directory / f"{variant}_log.jsonl")
-            ax.plot([p["step"] for p in points], [p[f"eval_loss_rate{rate}"] for p in points], marker=".", label=label)
-            no_context = points[-1]["eval_loss_no_context"]
-        ax.axhline(no_context, color="grey", linestyle="--", label="no context (decoder alone)")
-        ax.set_title(f"held-out reconstruction loss, rate {rate}x")
-        ax.set_xlabel("training step (batch 16)")
+        for name in runs(directory):
+            points = eval_points(directory / f"{name}_log.jsonl")
+            line, = ax.plot([p["step"] for p in points], [p[f"eval_loss_rate{rate}"] for p in points], marker=".", label=label(name))
+            ax.plot([p["step"] for p in points], [p["eval_loss_no_context"] for p in points], linestyle=":", color=line.get_color())
+        ax.set_title(f"held-out reconstruction loss, rate {rate}x (dotted: the same decoder, no context)")
+        ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("cross-entropy")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
 
 
 def table(directory: Path) -> str:
-    head = "| variant | held-out loss 4x / 8x | BLEU 4x / 8x | ROUGE-L 4x / 8x | prefix-EM 4x / 8x |"
-    lines = [head, "|---|---|---|---|---|"]
-    for variant, label in LABELS.items():
-        last = eval_points(directory / f"{variant}_log.jsonl")[-1]
-        scores = json.loads((directory / f"{variant}_eval.json").read_text())["reconstruction"]
-        cell = lambda key, fmt: " / ".join(format(scores[f"tokens128_rate{r}"][key], fmt) for r in RATES)  # noqa: E731
+    names = runs(directory)
+    lengths = sorted({int(k.split("_")[0][len("tokens"):]) for n in names
+                      for k in json.loads((directory / f"{n}_eval.json").read_text())["reconstruction"]})
+    head = "| variant | held-out loss 4x / 8x | no context | " + " | ".join(
+        f"BLEU {n} tok 4x / 8x | ROUGE-L {n} tok 4x / 8x" for n in lengths) + " |"
+    lines = [head, "|" + "---|" * (3 + 2 * len(lengths))]
+    for name in names:
+        last = eval_points(directory / f"{name}_log.jsonl")[-1]
+        scores = json.loads((directory / f"{name}_eval.json").read_text())["reconstruction"]
+
+        def cell(length: int, key: str, fmt: str) -> str:
+            return " / ".join(format(scores[f"tokens{length}_rate{r}"][key], fmt) for r in RATES)
+
         loss = " / ".join(f"{last[f'eval_loss_rate{r}']:.3f}" for r in RATES)
-        lines.append(f"| {label} | {loss} | {cell('bleu', '.2f')} | {cell('rouge_l', '.3f')} | {cell('prefix_em', '.2f')} |")
+        cells = " | ".join(f"{cell(n, 'bleu', '.2f')} | {cell(n, 'rouge_l', '.3f')}" for n in lengths)
+        lines.append(f"| {label(name)} | {loss} | {last['eval_loss_no_context']:.3f} | {cells} |")
     return "\n".join(lines)
 
 

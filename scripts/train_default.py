@@ -13,6 +13,7 @@ directories), OUT/*log.jsonl, OUT/quick_eval.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import time
@@ -37,17 +38,25 @@ DEFAULT_GMSA = GMSAConfig(
     lsa_init="random",  # converged fastest in the ablation (README); v1 used "backbone"
     rates=(4, 8),
     max_chunk_tokens=512,
-    decoder_adapter="none",
+    # The decoder adapter trains in stage 1 too (a 135M decoder cannot unpack several tokens from
+    # one vector while frozen: docs/training/README.md) and KEFT continues it.
+    decoder_adapter="lora",
+    decoder_lora_r=32,
+    decoder_lora_alpha=32,
+    decoder_targets=("q_proj", "k_proj", "v_proj"),
 )
+RATE_CURRICULUM = ((30, 1), (60, 2))  # steps at rate 1, then 2, before {4, 8}: forces reading first
 
 
 def ae_train_config(
     data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True,
-    precision: str = "auto",
+    precision: str = "auto", max_tokens: int = 128, **changes,
 ) -> TrainConfig:
-    """Stage 1 recipe: rate curriculum 1 -> 2 -> {4, 8} (off when continuing a trained model),
-    1-2 chunks of 128 tokens per sample."""
-    return TrainConfig(
+    """Stage 1 recipe: encoder LoRA + LSA + decoder LoRA jointly, rate curriculum 1 -> 2 -> {4, 8}
+    (off when continuing a trained model), windows of up to ``max_tokens`` in 1-2 chunks.
+    ``changes`` override single settings (the recipe search, scripts/ablation.py)."""
+    schedule = tuple((until, rate) for until, rate in RATE_CURRICULUM if until < steps) if curriculum else ()
+    recipe = TrainConfig(
         stage="autoencoder",
         train_data=str(data / "ae_train.jsonl"),
         eval_data=str(data / "ae_heldout.jsonl"),
@@ -55,20 +64,23 @@ def ae_train_config(
         steps=steps,
         batch_size=batch_size,
         lr_encoder=8e-4,
-        lr_aligner=2.5e-4,
+        lr_aligner=5e-4,
+        lr_decoder=5e-4,
+        train_decoder=True,
         warmup_steps=min(100, steps // 10 + 1),
         rates=(4, 8),
-        rate_schedule=((steps // 20, 1), (steps // 8, 2)) if curriculum else (),
+        rate_schedule=schedule,
         chunk_tokens=128,
         max_chunks=2,
         min_tokens=16,
-        max_tokens=256,
+        max_tokens=max_tokens,
         eval_every=max(1, steps // 10),
         save_every=max(1, steps // 10),
         log_every=max(1, min(25, steps // 10)),
         time_limit_s=time_limit_s,
         precision=precision,
     )
+    return dataclasses.replace(recipe, **changes)
 
 
 def _joined_to_length(model: GMSAModel, texts: list[str], length: int) -> list[str]:
@@ -140,7 +152,10 @@ def main() -> None:
                         help="auto: bf16 autocast on CUDA, fp32 on CPU; bf16 also suits CPUs with AMX")
     parser.add_argument("--eval-texts", type=int, default=64, help="0: skip the final evaluation")
     parser.add_argument("--init", type=Path, default=None,
-                        help="stage-1 weights (safetensors) to continue from; no rate curriculum then")
+                        help="trained weights to continue from (a model directory such as gmsa_rag/default_model, "
+                             "or a safetensors file); no rate curriculum then. CPU hours add up across sessions")
+    parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
+    parser.add_argument("--eval-lengths", default="128", help="comma-separated text lengths of the reconstruction check")
     parser.add_argument("--eval-qa", type=int, default=96)
     parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
                         help="LSA initialisation (v1 was trained with backbone)")
@@ -157,17 +172,20 @@ def main() -> None:
     }
     print(json.dumps(info), flush=True)
     if args.init:
-        model.load_trained(args.init)
+        init = args.init / "model.safetensors" if args.init.is_dir() else args.init
+        model.load_trained(init, allow_missing_prefix="decoder_lm.")  # a stage-1 file may lack the adapter
     ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
-                         curriculum=not args.init, precision=args.precision)
+                         curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens)
     Trainer(model, ae).run()
     export(model, args.out / "ae")
     shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
     print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
+    lengths = tuple(int(x) for x in args.eval_lengths.split(","))
+    if args.eval_texts:  # before KEFT changes the decoder adapter
+        info["reconstruction_stage1"] = reconstruction_report(model.eval(), args.data, args.eval_texts, lengths)
+        print(json.dumps(info["reconstruction_stage1"]), flush=True)
 
-    keft_config = model.config.replace(decoder_adapter="lora", decoder_lora_r=16, decoder_lora_alpha=32)
-    keft_model = GMSAModel(keft_config, model.backbone, model.tokenizer, backbone_sha256=model.config.backbone_sha256)
-    keft_model.load_trained(work / "ae" / "model" / "model.safetensors", allow_missing_prefix="decoder_lm.")
+    keft_model = model  # KEFT continues the stage-1 decoder adapter
     keft = TrainConfig(
         stage="keft",
         train_data=str(args.data / "qa_train.jsonl"),
@@ -191,7 +209,7 @@ def main() -> None:
     print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)
 
     if args.eval_texts:
-        info["reconstruction"] = reconstruction_report(model.eval(), args.data, args.eval_texts)
+        info["reconstruction"] = reconstruction_report(keft_model.eval(), args.data, args.eval_texts, lengths)
     if args.eval_qa:
         info["qa_quick"] = qa_quick(keft_model.eval(), args.data, args.eval_qa)
     info["seconds"] = time.time() - t0

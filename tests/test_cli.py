@@ -101,3 +101,26 @@ def test_eval_reconstruct_json(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["n"] == 1 and out["rate"] == 8 and 0 <= out["bleu"] <= 100 and 0 <= out["rouge_l"] <= 1
     assert main(["eval", "reconstruct", "--data", str(tmp_path / "none.jsonl"), "--rate", "4"]) == 1
+
+
+def test_train_autoencoder_with_the_decoder_adapter(tmp_path, capsys):
+    """`gmsa-rag train autoencoder --train-decoder` adds the named decoder LoRA, trains it in
+    stage 1 and saves a model that restates with it."""
+    from gmsa_rag.config import GMSAConfig
+    from tiny import WORDS, save_tiny_backbone
+
+    backbone = save_tiny_backbone(tmp_path / "tiny")
+    gmsa = tmp_path / "gmsa.json"
+    GMSAConfig(backbone=str(backbone), encoder_layers=2, lora_r=4, lora_alpha=8, rates=(2,)).save(gmsa)
+    data = tmp_path / "ae.jsonl"
+    words = [w for w in WORDS if w.isalpha()]
+    data.write_text("".join(json.dumps({"text": " ".join(words[i:] + words[:i])}) + "\n" for i in range(8)))
+    argv = ["train", "autoencoder", "--gmsa-config", str(gmsa), "--train-data", str(data), "--out", str(tmp_path / "run"),
+            "--steps", "2", "--batch-size", "2", "--rates", "2", "--train-decoder", "--decoder-r", "4",
+            "--decoder-targets", "q_proj,v_proj", "--lr-decoder", "1e-3", "--device", "cpu"]
+    assert main(argv) == 0
+    saved = GMSAConfig.load(tmp_path / "run" / "model" / "config.json")
+    assert saved.decoder_adapter == "lora" and saved.decoder_targets == ("q_proj", "v_proj") and saved.decoder_lora_r == 4
+    assert saved.restate_decoder == "adapted"
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert log[0]["config"]["train_decoder"] is True and log[0]["config"]["lr_decoder"] == 1e-3

@@ -150,3 +150,23 @@ def test_read_texts_jsonl_errors(tmp_path, content, message):
 def test_read_texts_jsonl_missing_file(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_texts_jsonl(tmp_path / "absent.jsonl")
+
+
+def test_restates_with_the_decoder_stage_1_trained(monkeypatch):
+    """A model whose adapter trained in stage 1 restates with it; a KEFT-only adapter does not."""
+    lm, tokenizer = tiny_backbone("llama")
+    base = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4,), decoder_adapter="lora")
+    for restate, expect_base in (("base", True), ("adapted", False)):
+        model = GMSAModel(base.replace(restate_decoder=restate), lm, tokenizer).eval()
+        used = []
+        generate = model.generate
+
+        def spy(prompts, contexts, params, *, use_base=False, generator=None, _generate=generate):
+            used.append(use_base)
+            return _generate(prompts, contexts, params, use_base=use_base, generator=generator)
+
+        monkeypatch.setattr(model, "generate", spy)
+        result = evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, progress=False)
+        assert used == [expect_base] and result.use_base is expect_base
+        evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, use_base=True, progress=False)
+        assert used[-1] is True  # an explicit choice wins

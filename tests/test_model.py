@@ -169,6 +169,8 @@ def test_sampling_is_reproducible_with_a_generator():
         dict(lsa_init="random"),
         dict(decoder_adapter="lora"),
         dict(decoder_adapter="qkv"),
+        dict(decoder_adapter="lora", decoder_targets=("all-linear",), decoder_layers=(0, 2), restate_decoder="adapted"),
+        dict(decoder_adapter="qkv", decoder_targets=("q_proj", "o_proj"), decoder_layers=(1,)),
         dict(lsa_layers=2),
     ],
 )
@@ -287,3 +289,47 @@ def test_too_many_encoder_layers_is_refused():
     lm, tokenizer = tiny_backbone("llama")
     with pytest.raises(InputError, match="encoder_layers"):
         GMSAModel(TINY.replace(encoder_layers=9), lm, tokenizer)
+
+
+def test_decoder_adapter_covers_exactly_its_scope():
+    """LoRA lands on the named projections of the named layers only, never on the base backbone."""
+    model = build("llama", TINY.replace(decoder_adapter="lora", decoder_targets=("q_proj", "down_proj"), decoder_layers=(1,)))
+    lora = {k for k in model.trained_state_dict() if k.startswith("decoder_lm.")}
+    assert lora and all(".layers.1." in k and (".q_proj." in k or ".down_proj." in k) for k in lora)
+    assert {".q_proj.", ".down_proj."} == {p for p in (".q_proj.", ".down_proj.") if any(p in k for k in lora)}
+    assert not any("lora" in name for name, _ in model.backbone.named_parameters())
+    everything = build("llama", TINY.replace(decoder_adapter="lora", decoder_targets=("all-linear",)))
+    covered = {k.split(".lora_")[0].rsplit(".", 1)[-1] for k in everything.trained_state_dict() if k.startswith("decoder_lm.")}
+    assert covered == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        (dict(decoder_adapter="lora", decoder_targets=("qkv_proj",)), "not linear layers"),
+        (dict(decoder_adapter="qkv", decoder_layers=(7,)), "do not exist"),
+    ],
+)
+def test_decoder_adapter_scope_is_checked_against_the_backbone(variant, message):
+    with pytest.raises(InputError, match=message):
+        build("llama", TINY.replace(**variant))
+
+
+def test_config_refuses_bad_decoder_settings():
+    with pytest.raises(ConfigError, match="restate_decoder 'adapted' needs a decoder adapter"):
+        TINY.replace(restate_decoder="adapted")
+    with pytest.raises(ConfigError, match="decoder_layers"):
+        TINY.replace(decoder_layers=(1, 1))
+    with pytest.raises(ConfigError, match="decoder_targets"):
+        TINY.replace(decoder_targets=())
+
+
+def test_a_config_written_before_the_decoder_scope_fields_loads_as_before():
+    """v1 directories have no decoder_targets / decoder_layers / restate_decoder: q/k/v of every
+    layer and the base decoder for restating, as v1 was trained."""
+    data = TINY.replace(decoder_adapter="lora").to_dict()
+    for key in ("decoder_targets", "decoder_layers", "restate_decoder"):
+        data.pop(key)
+    config = GMSAConfig.from_dict(data)
+    assert config.decoder_targets == ("q_proj", "k_proj", "v_proj") and config.decoder_layers == ()
+    assert config.restate_decoder == "base"

@@ -12,8 +12,8 @@ import torch
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError
 from gmsa_rag.model import GMSAModel
-from gmsa_rag.training.data import QASamples, collate
-from gmsa_rag.training.trainer import TrainConfig, Trainer, lr_factor
+from gmsa_rag.training.data import QASamples, batches, collate
+from gmsa_rag.training.trainer import TrainConfig, Trainer, lr_factor, max_tokens_for_step
 from tiny import WORDS, tiny_backbone
 
 TINY = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=8, lora_alpha=16, lora_dropout=0.1, rates=(1, 2))
@@ -237,3 +237,74 @@ def test_schedule_warms_up_then_decays():
     assert lr_factor(c, 10) == pytest.approx(1.0)
     assert lr_factor(c, 100) == pytest.approx(0.1)
     assert lr_factor(c, 20, time_fraction=1.0) == pytest.approx(0.1)  # a time limit anneals too
+
+
+def test_stage1_decoder_training_touches_only_its_scope_and_keeps_the_base_decoder(ae_file, tmp_path):
+    """train_decoder: encoder LoRA, LSA, separator and the scoped decoder adapter change; no base
+    weight does, so full-text mode (the plain backbone) answers bit-identically afterwards."""
+    m = model(TINY.replace(decoder_adapter="lora", decoder_targets=("q_proj", "v_proj"), decoder_layers=(1, 2)))
+    prompt = m.format_prompt("paris is the capital of france . what is the capital ?")
+    ids = torch.tensor([prompt])
+
+    def base_logits() -> torch.Tensor:
+        with torch.no_grad():
+            return m.backbone(input_ids=ids).logits
+
+    base_before = {k: v.clone() for k, v in m.backbone.state_dict().items()}
+    logits_before = base_logits()
+    trained_before = {k: v.clone() for k, v in m.trained_state_dict().items()}
+    Trainer(m, run_config(ae_file, tmp_path / "o", steps=3, train_decoder=True, lr_decoder=5e-3)).run()
+    after = m.trained_state_dict()
+    changed = {k for k in trained_before if not torch.equal(trained_before[k], after[k])}
+    decoder_changed = {k for k in changed if k.startswith("decoder_lm.")}
+    assert decoder_changed and all(".layers.0." not in k for k in decoder_changed)
+    assert all((".q_proj." in k or ".v_proj." in k) for k in decoder_changed)
+    assert any(k.startswith("encoder.") for k in changed) and any(k.startswith("aligner.") for k in changed)
+    assert all(torch.equal(base_before[k], v) for k, v in m.backbone.state_dict().items())
+    assert torch.equal(base_logits(), logits_before)
+    assert m.config.restate_decoder == "adapted"
+    saved = GMSAConfig.load(tmp_path / "o" / "model" / "config.json")
+    assert saved.restate_decoder == "adapted"  # eval reconstruct then decodes with the adapter
+
+
+def test_stage1_without_train_decoder_leaves_the_adapter_alone(ae_file, tmp_path):
+    m = model(TINY.replace(decoder_adapter="lora"))
+    before = {k: v.clone() for k, v in m.trained_state_dict().items()}
+    Trainer(m, run_config(ae_file, tmp_path / "o", steps=2)).run()
+    after = m.trained_state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("decoder_lm."))
+    assert m.config.restate_decoder == "base"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(rate_schedule=((3, 1), (8, 2))), "only 6 steps"),
+        (dict(rate_schedule=((3, 1), (2, 2))), "increasing"),
+        (dict(length_schedule=((6, 20),)), "only 6 steps"),
+        (dict(length_schedule=((2, 8),)), "min_tokens..max_tokens"),
+        (dict(stage="keft", length_schedule=((2, 20),)), "autoencoder stage only"),
+        (dict(stage="keft", train_decoder=True), "autoencoder stage"),
+    ],
+)
+def test_recipes_that_cannot_work_are_refused_before_training(ae_file, tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        run_config(ae_file, tmp_path / "o", **overrides)
+
+
+def test_train_decoder_without_an_adapter_is_refused(ae_file, tmp_path):
+    with pytest.raises(ConfigError, match="train_decoder needs a decoder adapter"):
+        Trainer(model(), run_config(ae_file, tmp_path / "o", train_decoder=True))
+
+
+def test_length_schedule_caps_the_windows_then_lets_go(ae_file, tmp_path):
+    m = model()
+    config = run_config(ae_file, tmp_path / "o", steps=6, length_schedule=((3, 20),), max_tokens=40, min_tokens=16)
+    trainer = Trainer(m, config)
+    lengths = {}
+    for step in range(6):
+        trainer.step = step
+        batch = next(batches(trainer.train_source, m, 16, trainer.data_rng, lambda: max_tokens_for_step(config, trainer.step)))
+        lengths[step] = max(len(t) - 1 for t in batch.target_ids)  # target = window + EOS
+    assert all(lengths[s] <= 20 for s in range(3)), lengths
+    assert max(lengths[s] for s in range(3, 6)) > 20, lengths

@@ -4,8 +4,10 @@
          ──model.compress(rate)──> merged vectors ──generate(AUTOENCODER_PROMPT, greedy)──> prediction
     (predictions, references) ──> BLEU (0-100), ROUGE-L, prefix-EM (metrics.py)
 
-This is the autoencoder's own task (stage 1), so decoding uses the plain backbone by default
-(``use_base=True``): a KEFT decoder adapter answers questions briefly instead of restating.
+This is the autoencoder's own task (stage 1), so decoding uses the decoder stage 1 trained with
+(``config.restate_decoder``): the plain backbone when the adapter was trained by KEFT alone (a
+KEFT-only adapter answers briefly instead of restating), the adapted decoder when it trained in
+stage 1 too.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def evaluate_reconstruction(
     max_tokens: int = 128,
     batch_size: int = 16,
     max_new_tokens: int | None = None,
-    use_base: bool = True,
+    use_base: bool | None = None,
     prefix_tokens: int = DEFAULT_PREFIX_TOKENS,
     progress: bool = True,
 ) -> ReconstructionResult:
@@ -141,8 +143,10 @@ def evaluate_reconstruction(
 
     ``max_new_tokens`` defaults to ``max_tokens + max(8, max_tokens // 4)`` so a faithful
     restatement is never cut off. The model runs in eval mode; every module's previous mode is
-    restored afterwards.
+    restored afterwards. ``use_base`` None decodes with ``model.config.restate_decoder``.
     """
+    if use_base is None:
+        use_base = model.config.restate_decoder == "base"
     rate = check_rate(rate)
     for name, value in (("max_tokens", max_tokens), ("batch_size", batch_size), ("prefix_tokens", prefix_tokens)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

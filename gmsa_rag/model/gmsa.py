@@ -27,9 +27,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gmsa_rag.config import GMSAConfig
+from gmsa_rag.config import ALL_LINEAR, GMSAConfig
 from gmsa_rag.errors import CheckpointError, InputError, ModelMismatchError
-from gmsa_rag.model.blocks import base_model, positions_from_mask, share_copy
+from gmsa_rag.model.blocks import base_model, linear_names, positions_from_mask, share_copy
 from gmsa_rag.model.decoding import Decoder, SamplingParams
 from gmsa_rag.model.encoder import Encoder
 from gmsa_rag.model.lsa import LayerSemanticAlignment, LinearAligner
@@ -39,7 +39,6 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 AUTOENCODER_PROMPT = "Restate the aforementioned Text."
-DECODER_TARGETS = ("q_proj", "k_proj", "v_proj")
 
 
 @dataclass
@@ -88,6 +87,22 @@ def _inference(method):
             return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def decoder_adapter_scope(layers: nn.ModuleList, config: GMSAConfig) -> tuple[list[int], tuple[str, ...]]:
+    """(layer indices, projection names) the decoder adapter covers, checked against the backbone."""
+    available = linear_names(layers)
+    targets = tuple(available) if config.decoder_targets == (ALL_LINEAR,) else config.decoder_targets
+    unknown = sorted(set(targets) - set(available))
+    if unknown:
+        raise InputError(
+            f"decoder_targets {unknown} are not linear layers of this backbone's decoder blocks "
+            f"(it has {available}); use some of those or {ALL_LINEAR!r}"
+        )
+    too_deep = [i for i in config.decoder_layers if i >= len(layers)]
+    if too_deep:
+        raise InputError(f"decoder_layers {too_deep} do not exist: the backbone has {len(layers)} layers (0..{len(layers) - 1})")
+    return list(config.decoder_layers or range(len(layers))), targets
 
 
 def tensor_sha256(tensors: dict[str, torch.Tensor]) -> str:
@@ -171,17 +186,27 @@ class GMSAModel(nn.Module):
 
     @staticmethod
     def _adapted_decoder(backbone: nn.Module, config: GMSAConfig) -> nn.Module:
-        """A decoder that shares the backbone's weights, plus the KEFT adapter (LoRA or own q/k/v)."""
+        """A decoder that shares the backbone's weights, plus its adapter (LoRA or own projections)
+        on ``config.decoder_targets`` of ``config.decoder_layers``."""
+        layer_ids, targets = decoder_adapter_scope(base_model(backbone).layers, config)
         if config.decoder_adapter == "lora":
             decoder = share_copy(backbone, backbone)
-            lora = LoraConfig(r=config.decoder_lora_r, lora_alpha=config.decoder_lora_alpha, target_modules=list(DECODER_TARGETS))
-            inject_adapter_in_model(lora, base_model(decoder).layers, adapter_name="decoder")
+            lora = LoraConfig(r=config.decoder_lora_r, lora_alpha=config.decoder_lora_alpha, target_modules=list(targets))
+            layers = base_model(decoder).layers
+            for i in layer_ids:
+                inject_adapter_in_model(lora, layers[i], adapter_name="decoder")
             return decoder
-        own = {id(p) for name, p in backbone.named_parameters() if name.rsplit(".", 2)[-2] in DECODER_TARGETS}
+        prefixes = tuple(f"layers.{i}." for i in layer_ids)
+
+        def owned(name: str) -> bool:  # "model.layers.3.self_attn.q_proj.weight"
+            inner = name.split("model.", 1)[-1]
+            return inner.startswith(prefixes) and name.rsplit(".", 2)[-2] in targets
+
+        own = {id(p) for name, p in backbone.named_parameters() if owned(name)}
         shared = nn.ParameterList([p for p in backbone.parameters() if id(p) not in own])
         decoder = share_copy(backbone, shared)
         for name, param in decoder.named_parameters():
-            param.requires_grad_(name.rsplit(".", 2)[-2] in DECODER_TARGETS)
+            param.requires_grad_(owned(name))
         return decoder
 
     def _eos_token_ids(self) -> set[int]:

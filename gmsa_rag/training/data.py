@@ -12,7 +12,7 @@ as the cached query path composes stored chunks.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from gmsa_rag.errors import InputError
@@ -61,10 +61,12 @@ class AutoencoderSamples:
         self.chunk_tokens, self.max_chunks = chunk_tokens, max_chunks
         self.min_tokens, self.max_tokens = min_tokens, max_tokens
 
-    def sample(self, rng: random.Random) -> Sample:
+    def sample(self, rng: random.Random, max_tokens: int | None = None) -> Sample:
+        """A window of ``min_tokens..max_tokens`` tokens (``max_tokens`` caps the configured
+        one: a length curriculum), cut into 1..``max_chunks`` chunks."""
         ids = self.texts[rng.randrange(len(self.texts))]
         chunks_wanted = rng.randint(1, self.max_chunks)
-        longest = min(len(ids), self.max_tokens, chunks_wanted * self.chunk_tokens)
+        longest = min(len(ids), max_tokens or self.max_tokens, chunks_wanted * self.chunk_tokens)
         length = rng.randint(min(self.min_tokens, longest), longest)
         start = rng.randint(0, len(ids) - length)
         window = ids[start : start + length]
@@ -112,7 +114,13 @@ def collate(model: GMSAModel, samples: Sequence[Sample]) -> TrainBatch:
     )
 
 
-def batches(source, model: GMSAModel, batch_size: int, rng: random.Random) -> Iterator[TrainBatch]:
-    """An endless stream of batches drawn with ``rng`` (the run's own generator)."""
+def batches(
+    source, model: GMSAModel, batch_size: int, rng: random.Random, max_tokens: Callable[[], int] | None = None
+) -> Iterator[TrainBatch]:
+    """An endless stream of batches drawn with ``rng`` (the run's own generator).
+
+    ``max_tokens`` (autoencoder only) is asked before each batch for its longest window.
+    """
     while True:
-        yield collate(model, [source.sample(rng) for _ in range(batch_size)])
+        kwargs = {"max_tokens": max_tokens()} if max_tokens else {}
+        yield collate(model, [source.sample(rng, **kwargs) for _ in range(batch_size)])

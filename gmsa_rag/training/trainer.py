@@ -39,8 +39,15 @@ STAGES = ("autoencoder", "keft")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. ``rate_schedule`` lists (until_step, rate) pairs applied before
-    sampling from ``rates`` — e.g. ((100, 1), (200, 2)) trains rate 1, then 2, then {4, 8}."""
+    """One training run.
+
+    ``rate_schedule`` lists (until_step, rate) pairs applied before sampling from ``rates``:
+    ((100, 1), (200, 2)) trains rate 1, then 2, then {4, 8}. ``length_schedule`` lists
+    (until_step, max_tokens) pairs the same way, a sequence-length curriculum for the
+    autoencoder (windows of at most that many tokens; ``max_tokens`` after the last pair).
+    ``train_decoder`` trains the GMSA model's decoder adapter in the autoencoder stage too
+    (jointly with the encoder and LSA, at ``lr_decoder``); KEFT always trains it alone.
+    """
 
     stage: str
     train_data: str
@@ -58,6 +65,8 @@ class TrainConfig:
     grad_clip: float = 2.0
     rates: tuple[int, ...] = (4, 8)
     rate_schedule: tuple[tuple[int, int], ...] = ()
+    length_schedule: tuple[tuple[int, int], ...] = ()
+    train_decoder: bool = False
     chunk_tokens: int = 128
     max_chunks: int = 2
     min_tokens: int = 16
@@ -73,7 +82,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rates", tuple(int(r) for r in self.rates))
-        object.__setattr__(self, "rate_schedule", tuple((int(a), int(b)) for a, b in self.rate_schedule))
+        for name in ("rate_schedule", "length_schedule"):
+            object.__setattr__(self, name, tuple((int(a), int(b)) for a, b in getattr(self, name)))
         if self.stage not in STAGES:
             raise ConfigError(f"stage must be one of {STAGES}, got {self.stage!r}")
         for name in ("steps", "batch_size", "grad_accum", "eval_every", "save_every", "log_every", "chunk_tokens", "max_chunks"):
@@ -83,6 +93,19 @@ class TrainConfig:
             raise ConfigError(f"eval_answers must be >= 0, got {self.eval_answers}")
         if not self.rates or min(self.rates) < 1:
             raise ConfigError(f"rates must be integers >= 1, got {self.rates}")
+        for name in ("rate_schedule", "length_schedule"):
+            _check_schedule(name, getattr(self, name), self.steps)
+        if any(rate < 1 for _, rate in self.rate_schedule):
+            raise ConfigError(f"rate_schedule rates must be >= 1, got {self.rate_schedule}")
+        if any(not self.min_tokens <= length <= self.max_tokens for _, length in self.length_schedule):
+            raise ConfigError(
+                f"length_schedule lengths must lie in min_tokens..max_tokens ({self.min_tokens}..{self.max_tokens}), "
+                f"got {self.length_schedule}"
+            )
+        if self.length_schedule and self.stage != "autoencoder":
+            raise ConfigError("length_schedule applies to the autoencoder stage only")
+        if self.train_decoder and self.stage != "autoencoder":
+            raise ConfigError("train_decoder is for the autoencoder stage (KEFT always trains the decoder adapter)")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
 
@@ -105,11 +128,30 @@ class TrainConfig:
         return data
 
 
-def rate_for_step(config: TrainConfig, step: int, rng: random.Random) -> int:
-    for until, rate in config.rate_schedule:
+def _check_schedule(name: str, schedule: tuple[tuple[int, int], ...], steps: int) -> None:
+    """A curriculum's steps must rise and end before the run does (else its last phase never comes)."""
+    until = [u for u, _ in schedule]
+    if any(b <= a for a, b in zip([0, *until], until)):
+        raise ConfigError(f"{name} steps must be positive and increasing, got {schedule}")
+    if until and until[-1] >= steps:
+        raise ConfigError(f"{name} runs to step {until[-1]} but the run has only {steps} steps: shorten it or train longer")
+
+
+def _scheduled(schedule: tuple[tuple[int, int], ...], step: int) -> int | None:
+    for until, value in schedule:
         if step < until:
-            return rate
-    return config.rates[rng.randrange(len(config.rates))]
+            return value
+    return None
+
+
+def rate_for_step(config: TrainConfig, step: int, rng: random.Random) -> int:
+    rate = _scheduled(config.rate_schedule, step)
+    return rate if rate is not None else config.rates[rng.randrange(len(config.rates))]
+
+
+def max_tokens_for_step(config: TrainConfig, step: int) -> int:
+    length = _scheduled(config.length_schedule, step)
+    return length if length is not None else config.max_tokens
 
 
 def lr_factor(config: TrainConfig, step: int, time_fraction: float = 0.0) -> float:
@@ -125,8 +167,15 @@ def lr_factor(config: TrainConfig, step: int, time_fraction: float = 0.0) -> flo
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def set_trainable(model: GMSAModel, stage: str) -> dict[str, list[torch.nn.Parameter]]:
-    """Freeze/unfreeze by stage and return the parameter groups to optimise."""
+def set_trainable(model: GMSAModel, stage: str, train_decoder: bool = False) -> dict[str, list[torch.nn.Parameter]]:
+    """Freeze/unfreeze by stage and return the parameter groups to optimise.
+
+    Autoencoder: encoder LoRA, LSA and separator (+ the decoder adapter with ``train_decoder``);
+    KEFT: the decoder adapter alone. Base backbone weights never train.
+    """
+    if train_decoder and model.config.decoder_adapter == "none":
+        raise ConfigError("train_decoder needs a decoder adapter: set decoder_adapter 'lora' or 'qkv' in the GMSA config")
+    wanted = {"keft": {"decoder"}, "autoencoder": {"encoder", "aligner"} | ({"decoder"} if train_decoder else set())}[stage]
     groups: dict[str, list[torch.nn.Parameter]] = {"encoder": [], "aligner": [], "decoder": []}
     params = dict(model.named_parameters())
     for name in model.trained_state_dict():
@@ -137,7 +186,7 @@ def set_trainable(model: GMSAModel, stage: str) -> dict[str, list[torch.nn.Param
             group = "encoder"
         else:  # aligner, separator
             group = "aligner"
-        train = (group == "decoder") == (stage == "keft")
+        train = group in wanted
         param.requires_grad_(train)
         if train:
             groups[group].append(param)
@@ -155,7 +204,9 @@ class Trainer:
     def __init__(self, model: GMSAModel, config: TrainConfig) -> None:
         self.model, self.config = model, config
         self.out = Path(config.out_dir)
-        self.groups = set_trainable(model, config.stage)
+        self.groups = set_trainable(model, config.stage, config.train_decoder)
+        if config.train_decoder:  # the adapted decoder is now the one that restates (and reads) soft tokens
+            model.config = model.config.replace(restate_decoder="adapted")
         lrs = {"encoder": config.lr_encoder, "aligner": config.lr_aligner, "decoder": config.lr_decoder}
         self.optimizer = torch.optim.AdamW(
             [{"params": ps, "lr": lrs[g], "name": g} for g, ps in self.groups.items() if ps],
@@ -291,6 +342,8 @@ class Trainer:
                 self.model.lm_loss(self.model.decoder, [None] * len(b.prompt_ids), b.prompt_ids, b.target_ids).item()
                 for b in fixed
             ) / len(fixed)
+            for rate in sorted(set(self.config.rates)):  # how much the soft tokens tell the decoder
+                result[f"eval_gap_rate{rate}"] = result["eval_loss_no_context"] - result[f"eval_loss_rate{rate}"]
             if isinstance(self.eval_source, QASamples) and c.eval_answers:
                 for rate, scores in qa_scores(self.model, self.eval_source, c.eval_answers, c.rates).items():
                     result[f"eval_em_rate{rate}"], result[f"eval_f1_rate{rate}"] = scores.em, scores.f1
@@ -308,7 +361,8 @@ class Trainer:
         self._log({"event": "start", "resumed_at": self.step if resumed else None, "config": c.to_dict()})
         with torch.random.fork_rng(devices=[self.model.device] if self.model.device.type == "cuda" else []):
             torch.random.set_rng_state(self.torch_rng_state)
-            stream = batches(self.train_source, self.model, c.batch_size, self.data_rng)
+            window = (lambda: max_tokens_for_step(c, self.step)) if c.length_schedule else None
+            stream = batches(self.train_source, self.model, c.batch_size, self.data_rng, window)
             bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step")
             window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0  # since the last log line
             started = time.monotonic() - self.run_seconds  # the time limit spans resumptions
