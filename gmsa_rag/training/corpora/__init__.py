@@ -1,0 +1,81 @@
+"""Offline training and evaluation text for GMSA, built from real English prose.
+
+Nothing here downloads anything. The text comes from data files that ship inside the
+``gensim`` wheel (its ``test/test_data`` folder): an English Wikipedia excerpt in MediaWiki
+XML and Australian Broadcasting Corporation news articles from the Lee et al. (2005)
+corpus. ``gmsa_rag/training/DATA_CARD.md`` describes sources, licences, cleaning, the QA
+templates, the split rule and the measured counts.
+
+The modules, in the order the data flows through them:
+
+1. ``records``       the dataclasses: :class:`Article`, :class:`Passage`,
+                     :class:`QAExample`, :class:`BuildSummary`
+2. ``sources``       locate gensim's test data without importing gensim
+3. ``wikitext``      :func:`clean_wikitext` turns MediaWiki markup into plain prose
+4. ``wiki``          :func:`iter_wiki_pages`, :func:`load_articles` (Wikipedia)
+5. ``news``          :func:`load_news` (ABC news) and near-duplicate removal
+6. ``documents``     :func:`load_documents` (all of them) and :func:`split_of`, the
+                     document-level train/heldout split by hash
+7. ``passages``      :func:`split_sentences`, :func:`make_passages`,
+                     :func:`autoencoder_passages` (stage-1 autoencoder text)
+8. ``qa_vocab``,     rule-based question templates over sentences: word lists,
+   ``qa_phrasing``,  shared question phrasing, the cloze templates (years,
+   ``qa_cloze``,     percentages, counts) and the pattern templates with the
+   ``qa_templates``  priority list of all of them
+9. ``qa``            :func:`qa_from_passage`, :func:`qa_examples` (extractive QA triples
+                     for KEFT and evaluation)
+10. ``build``        :func:`write_jsonl`, :func:`build_all`
+
+Everything is deterministic: no global RNG is touched; randomness comes from
+``random.Random`` instances seeded from strings.
+"""
+
+from __future__ import annotations
+
+from gmsa_rag.training.corpora.build import build_all, write_jsonl
+from gmsa_rag.training.corpora.documents import (
+    DEFAULT_HELDOUT_FRACTION,
+    DEFAULT_SPLIT_SALT,
+    SPLITS,
+    load_documents,
+    split_of,
+)
+from gmsa_rag.training.corpora.news import load_news
+from gmsa_rag.training.corpora.passages import (
+    autoencoder_passages,
+    make_passages,
+    split_sentences,
+)
+from gmsa_rag.training.corpora.qa import _FactIndex, qa_examples, qa_from_passage
+from gmsa_rag.training.corpora.records import Article, BuildSummary, Passage, QAExample
+from gmsa_rag.training.corpora.sources import (
+    NEWS_FILES,
+    NEWS_LICENSE,
+    WIKI_DUMPS,
+    WIKI_LICENSE,
+    gensim_test_data_dir,
+)
+from gmsa_rag.training.corpora.wiki import iter_wiki_pages, load_articles
+from gmsa_rag.training.corpora.wikitext import clean_wikitext
+
+__all__ = [
+    "Article",
+    "Passage",
+    "QAExample",
+    "BuildSummary",
+    "SPLITS",
+    "gensim_test_data_dir",
+    "clean_wikitext",
+    "iter_wiki_pages",
+    "load_articles",
+    "load_news",
+    "load_documents",
+    "split_of",
+    "split_sentences",
+    "make_passages",
+    "autoencoder_passages",
+    "qa_from_passage",
+    "qa_examples",
+    "write_jsonl",
+    "build_all",
+]
