@@ -56,7 +56,7 @@ def plot(directory: Path, png: Path) -> None:
             points = eval_points(directory / f"{name}_log.jsonl")
             line, = ax.plot([p["step"] for p in points], [p[f"eval_loss_rate{rate}"] for p in points], marker=".", label=label(name))
             ax.plot([p["step"] for p in points], [p["eval_loss_no_context"] for p in points], linestyle=":", color=line.get_color())
-        ax.set_title(f"held-out reconstruction loss, rate {rate}x (dotted: the same decoder, no context)")
+        ax.set_title(f"held-out reconstruction loss, {rate}x (dotted: no context)", fontsize=10)
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("cross-entropy")

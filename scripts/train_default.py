@@ -120,7 +120,7 @@ def qa_quick(model: GMSAModel, data: Path, n_qa: int) -> dict:
 
 def export(model: GMSAModel, directory: Path, max_bytes: int = 15_000_000) -> None:
     """save_pretrained in bf16, split into shards under ``max_bytes`` (the device's file limit);
-    ``cat`` of the shards' tensors (scripts/merge_shards.py) gives model.safetensors back."""
+    scripts/merge_shards.py joins them into a model directory again."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -155,6 +155,8 @@ def main() -> None:
                         help="trained weights to continue from (a model directory such as gmsa_rag/default_model, "
                              "or a safetensors file); no rate curriculum then. CPU hours add up across sessions")
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
+    parser.add_argument("--keft-mix", type=float, default=0.3,
+                        help="share of KEFT samples that are stage-1 restatements (0: none)")
     parser.add_argument("--eval-lengths", default="128", help="comma-separated text lengths of the reconstruction check")
     parser.add_argument("--eval-qa", type=int, default=96)
     parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
@@ -194,6 +196,10 @@ def main() -> None:
         steps=args.keft_steps,
         batch_size=args.keft_batch_size,
         lr_decoder=2e-4,
+        # KEFT continues the stage-1 adapter; restating samples mixed in keep it restating
+        mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
+        mix_fraction=args.keft_mix,
+        max_tokens=128,  # the restating samples' windows, as in stage 1
         warmup_steps=min(30, args.keft_steps // 10 + 1),
         rates=(4, 8),
         max_chunks=3,

@@ -11,7 +11,7 @@ import torch
 
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError
-from gmsa_rag.model import GMSAModel
+from gmsa_rag.model import AUTOENCODER_PROMPT, GMSAModel
 from gmsa_rag.training.data import QASamples, batches, collate
 from gmsa_rag.training.trainer import TrainConfig, Trainer, lr_factor, max_tokens_for_step
 from tiny import WORDS, tiny_backbone
@@ -308,3 +308,34 @@ def test_length_schedule_caps_the_windows_then_lets_go(ae_file, tmp_path):
         lengths[step] = max(len(t) - 1 for t in batch.target_ids)  # target = window + EOS
     assert all(lengths[s] <= 20 for s in range(3)), lengths
     assert max(lengths[s] for s in range(3, 6)) > 20, lengths
+
+
+def test_keft_can_mix_in_restating_samples(ae_file, tmp_path):
+    """mix_data: a share of KEFT samples are autoencoder samples (restating prompt, text target)."""
+    m = model(TINY.replace(decoder_adapter="lora"))
+    qa = tmp_path / "qa.jsonl"
+    record = {"question": "what is the capital of france ?", "answers": ["paris"], "context": "paris is the capital of france"}
+    qa.write_text(json.dumps(record) + "\n")
+    config = TrainConfig(stage="keft", train_data=str(qa), out_dir=str(tmp_path / "k"), steps=2, batch_size=2, rates=(1,),
+                         mix_data=str(ae_file), mix_fraction=0.5, max_tokens=40)
+    trainer = Trainer(m, config)
+    restate = tuple(m.format_prompt(AUTOENCODER_PROMPT))
+    prompts = [trainer.train_source.sample(random.Random(i)).prompt for i in range(40)]
+    assert 5 < sum(p == restate for p in prompts) < 35
+    trainer.run()
+    with pytest.raises(ConfigError, match="go together"):
+        dataclasses.replace(config, mix_fraction=0.0)
+    with pytest.raises(ConfigError, match="KEFT stage only"):
+        run_config(ae_file, tmp_path / "o", mix_data=str(ae_file), mix_fraction=0.3)
+
+
+def test_a_checkpoint_from_before_a_new_setting_still_resumes(ae_file, tmp_path):
+    """resumes(): a key the checkpoint lacks matches when left at its default; a moved run
+    directory resumes; any real difference is refused."""
+    config = run_config(ae_file, tmp_path / "o")
+    old = config.resume_key()
+    old.pop("mix_fraction"), old.pop("mix_data")
+    assert config.resumes(old)
+    assert config.resumes({**old, "out_dir": "/elsewhere"})
+    assert not dataclasses.replace(config, mix_data=str(ae_file), mix_fraction=0.2, stage="keft").resumes(old)
+    assert not dataclasses.replace(config, lr_encoder=1.0).resumes(old)

@@ -98,6 +98,19 @@ class QASamples:
         return Sample(chunks=tuple(chunks), prompt=prompt, target=target)
 
 
+class MixedSamples:
+    """KEFT samples with a share of autoencoder samples mixed in, so a decoder adapter that KEFT
+    continues from stage 1 keeps restating when asked to (the prompt tells the tasks apart)."""
+
+    def __init__(self, main: QASamples, mixed: AutoencoderSamples, fraction: float) -> None:
+        if not 0.0 < fraction < 1.0:
+            raise InputError(f"the mixed-in fraction must be in (0, 1), got {fraction}")
+        self.main, self.mixed, self.fraction = main, mixed, fraction
+
+    def sample(self, rng: random.Random) -> Sample:
+        return self.mixed.sample(rng) if rng.random() < self.fraction else self.main.sample(rng)
+
+
 def collate(model: GMSAModel, samples: Sequence[Sample]) -> TrainBatch:
     """Batch samples: all chunks of all samples go through the encoder as one padded batch."""
     chunk_lists, owners = [], []

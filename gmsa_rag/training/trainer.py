@@ -32,7 +32,7 @@ from gmsa_rag.evaluation.metrics import QAScores, clean_answer, score_qa
 from gmsa_rag.model.decoding import SamplingParams
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
 from gmsa_rag.io import fsync_dir, read_jsonl
-from gmsa_rag.training.data import AutoencoderSamples, QASamples, batches
+from gmsa_rag.training.data import AutoencoderSamples, MixedSamples, QASamples, batches
 
 STAGES = ("autoencoder", "keft")
 
@@ -67,6 +67,8 @@ class TrainConfig:
     rate_schedule: tuple[tuple[int, int], ...] = ()
     length_schedule: tuple[tuple[int, int], ...] = ()
     train_decoder: bool = False
+    mix_data: str | None = None  # KEFT: autoencoder texts ({"text"} JSONL) mixed into the batches
+    mix_fraction: float = 0.0  # KEFT: share of samples drawn from mix_data
     chunk_tokens: int = 128
     max_chunks: int = 2
     min_tokens: int = 16
@@ -106,6 +108,12 @@ class TrainConfig:
             raise ConfigError("length_schedule applies to the autoencoder stage only")
         if self.train_decoder and self.stage != "autoencoder":
             raise ConfigError("train_decoder is for the autoencoder stage (KEFT always trains the decoder adapter)")
+        if (self.mix_data is None) != (self.mix_fraction == 0.0) or not 0.0 <= self.mix_fraction < 1.0:
+            raise ConfigError(
+                f"mix_data and mix_fraction go together (a fraction in (0, 1)), got {self.mix_data!r} / {self.mix_fraction}"
+            )
+        if self.mix_data is not None and self.stage != "keft":
+            raise ConfigError("mix_data applies to the KEFT stage only")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
 
@@ -121,11 +129,25 @@ class TrainConfig:
         return cls(**data)
 
     def resume_key(self) -> dict[str, Any]:
-        """What must match to resume: everything except how long or how often to log/save."""
+        """What must match to resume: everything except how long or how often to log/save, and
+        where the run directory is (a moved run resumes)."""
         data = self.to_dict()
-        for key in ("steps", "eval_every", "save_every", "log_every", "eval_batches", "eval_answers", "time_limit_s"):
+        for key in ("out_dir", "steps", "eval_every", "save_every", "log_every", "eval_batches", "eval_answers", "time_limit_s"):
             data.pop(key)
         return data
+
+    def resumes(self, saved_key: dict[str, Any]) -> bool:
+        """Whether a checkpoint's ``resume_key`` fits this config. A setting added to TrainConfig
+        after the checkpoint was written counts as matching when this config leaves it at its
+        default (the run did not use it then either)."""
+        current = self.resume_key()
+        defaults = TrainConfig(stage=self.stage, train_data="", out_dir="").resume_key()
+        saved = dict(saved_key)
+        saved.pop("out_dir", None)  # checkpoints written before out_dir left the key
+        for key in current.keys() - saved.keys():
+            if current[key] == defaults[key]:
+                saved[key] = current[key]
+        return saved == current
 
 
 def _check_schedule(name: str, schedule: tuple[tuple[int, int], ...], steps: int) -> None:
@@ -214,6 +236,9 @@ class Trainer:
         )
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
         self.train_source = self._source(config.train_data)
+        if config.mix_data:  # keep the stage-1 skill (restating) while KEFT trains the same adapter
+            restating = self._source(config.mix_data, stage="autoencoder")
+            self.train_source = MixedSamples(self.train_source, restating, config.mix_fraction)
         self.eval_source = self._source(config.eval_data) if config.eval_data else None
         self.step = 0
         self.run_seconds = 0.0  # wall time trained so far, over all resumptions
@@ -222,9 +247,9 @@ class Trainer:
 
     # ------------------------------------------------------------ data and precision
 
-    def _source(self, path: str):
+    def _source(self, path: str, stage: str | None = None):
         c = self.config
-        if c.stage == "autoencoder":
+        if (stage or c.stage) == "autoencoder":
             texts = [r["text"] for r in read_jsonl(path, ["text"])]
             return AutoencoderSamples(
                 self.model, texts, chunk_tokens=c.chunk_tokens, max_chunks=c.max_chunks,
@@ -283,7 +308,7 @@ class Trainer:
             tensors = load_file(str(directory / "optimizer.safetensors"))
         except (OSError, json.JSONDecodeError, SafetensorError) as exc:
             raise CheckpointError(f"checkpoint in {directory} is corrupted ({exc}); delete it to start over") from exc
-        if state.get("config") != self.config.resume_key():
+        if not self.config.resumes(state.get("config") or {}):
             raise CheckpointError(
                 f"the checkpoint in {directory} was made with a different training config; "
                 "use the same settings to resume, or another --out directory to start a new run"
