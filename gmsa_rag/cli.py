@@ -359,8 +359,9 @@ def cmd_eval_reconstruct(args) -> int:
 
     model = _load_model(args)
     texts = read_texts_jsonl(args.data, limit=args.limit)
+    use_base = {"auto": None, "base": True, "adapted": False}[args.decoder]  # auto: config.restate_decoder
     result = evaluate_reconstruction(
-        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base={"auto": None, "base": True, "adapted": False}[args.decoder]
+        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base=use_base
     )
     _print_result(result, args, lambda data: (
         f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "

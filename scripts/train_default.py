@@ -155,7 +155,7 @@ def main() -> None:
                         help="trained weights to continue from (a model directory such as gmsa_rag/default_model, "
                              "or a safetensors file); no rate curriculum then. CPU hours add up across sessions")
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
-    parser.add_argument("--keft-mix", type=float, default=0.3,
+    parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
     parser.add_argument("--eval-lengths", default="128", help="comma-separated text lengths of the reconstruction check")
     parser.add_argument("--eval-qa", type=int, default=96)
