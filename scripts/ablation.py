@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_default import DEFAULT_GMSA, ae_train_config, reconstruction_report  # noqa: E402
+from train_default import DEFAULT_GMSA, ae_train_config, int_list, reconstruction_report  # noqa: E402
 
 from gmsa_rag.model import GMSAModel  # noqa: E402
 from gmsa_rag.training.trainer import Trainer  # noqa: E402
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--eval-texts", type=int, default=24)
-    parser.add_argument("--eval-lengths", default="64,128")
+    parser.add_argument("--eval-lengths", type=int_list, default=(64, 128))
     args = parser.parse_args()
     t0 = time.time()
     gmsa_changes, train_changes = VARIANTS[args.variant]
@@ -83,8 +83,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     shutil.copy(work / "log.jsonl", args.out / f"{name}_log.jsonl")
     train_seconds = time.time() - t0
-    lengths = tuple(int(x) for x in args.eval_lengths.split(","))
-    report = reconstruction_report(model.eval(), args.data, args.eval_texts, lengths=lengths)
+    report = reconstruction_report(model.eval(), args.data, args.eval_texts, lengths=args.eval_lengths)
     result = {"variant": args.variant, "seed": args.seed, "gmsa_changes": gmsa_changes, "train_changes": changes,
               "steps": args.steps, "batch_size": args.batch_size, "max_tokens": args.max_tokens,
               "train_seconds": train_seconds, "reconstruction": report}

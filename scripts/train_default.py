@@ -48,6 +48,11 @@ DEFAULT_GMSA = GMSAConfig(
 RATE_CURRICULUM = ((30, 1), (60, 2))  # steps at rate 1, then 2, before {4, 8}: forces reading first
 
 
+def int_list(text: str) -> tuple[int, ...]:
+    """argparse type: "64,128" -> (64, 128)."""
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
 def ae_train_config(
     data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True,
     precision: str = "auto", max_tokens: int = 128, **changes,
@@ -157,7 +162,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
     parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
-    parser.add_argument("--eval-lengths", default="128", help="comma-separated text lengths of the reconstruction check")
+    parser.add_argument("--eval-lengths", type=int_list, default=(128,), help="comma-separated text lengths of the reconstruction check")
     parser.add_argument("--eval-qa", type=int, default=96)
     parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
                         help="LSA initialisation (v1 was trained with backbone)")
@@ -182,13 +187,11 @@ def main() -> None:
     export(model, args.out / "ae")
     shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
     print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
-    lengths = tuple(int(x) for x in args.eval_lengths.split(","))
     if args.eval_texts:  # before KEFT changes the decoder adapter
-        info["reconstruction_stage1"] = reconstruction_report(model.eval(), args.data, args.eval_texts, lengths)
+        info["reconstruction_stage1"] = reconstruction_report(model.eval(), args.data, args.eval_texts, args.eval_lengths)
         print(json.dumps(info["reconstruction_stage1"]), flush=True)
 
-    keft_model = model  # KEFT continues the stage-1 decoder adapter
-    keft = TrainConfig(
+    keft = TrainConfig(  # KEFT continues the stage-1 decoder adapter of the same model
         stage="keft",
         train_data=str(args.data / "qa_train.jsonl"),
         eval_data=str(args.data / "qa_heldout.jsonl"),
@@ -196,7 +199,7 @@ def main() -> None:
         steps=args.keft_steps,
         batch_size=args.keft_batch_size,
         lr_decoder=2e-4,
-        # KEFT continues the stage-1 adapter; restating samples mixed in keep it restating
+        # --keft-mix: restating samples mixed in keep the shared adapter restating
         mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
         mix_fraction=args.keft_mix,
         max_tokens=128,  # the restating samples' windows, as in stage 1
@@ -209,15 +212,15 @@ def main() -> None:
         time_limit_s=args.keft_time,
         precision=args.precision,
     )
-    Trainer(keft_model, keft).run()
-    export(keft_model, args.out / "keft")
+    Trainer(model, keft).run()
+    export(model, args.out / "keft")
     shutil.copy(work / "keft" / "log.jsonl", args.out / "keft_log.jsonl")
     print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)
 
     if args.eval_texts:
-        info["reconstruction"] = reconstruction_report(keft_model.eval(), args.data, args.eval_texts, lengths)
+        info["reconstruction"] = reconstruction_report(model.eval(), args.data, args.eval_texts, args.eval_lengths)
     if args.eval_qa:
-        info["qa_quick"] = qa_quick(keft_model.eval(), args.data, args.eval_qa)
+        info["qa_quick"] = qa_quick(model.eval(), args.data, args.eval_qa)
     info["seconds"] = time.time() - t0
     (args.out / "quick_eval.json").write_text(json.dumps(info, indent=2))
     print(json.dumps(info, indent=2), flush=True)
