@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from gmsa_rag.config import ANSWER_ADAPTERS, DECODER_ROLES
 from gmsa_rag.documents import MAX_FILE_BYTES
 from gmsa_rag.errors import GMSAError, InputError
 
@@ -37,15 +38,15 @@ def _device(name: str | None) -> str:
 
 def _with_decoder_adapter(config, args):
     """KEFT, and stage 1 with --train-decoder, need a decoder adapter: add the flags' one if the
-    config has none (a config that has one keeps it)."""
-    if config.decoder_adapter != "none" or not (args.stage == "keft" or args.train_decoder):
-        return config
-    changes = {"decoder_adapter": args.decoder_adapter}
-    if args.decoder_r:
-        changes.update(decoder_lora_r=args.decoder_r, decoder_lora_alpha=args.decoder_r)
-    if args.decoder_targets:
-        changes["decoder_targets"] = tuple(t.strip() for t in args.decoder_targets.split(",") if t.strip())
-    return config.replace(**changes)
+    config has none (a config that has one keeps it); --answer-adapter says which one answers."""
+    if config.decoder_adapter == "none" and (args.stage == "keft" or args.train_decoder):
+        changes = {"decoder_adapter": args.decoder_adapter}
+        if args.decoder_r:
+            changes.update(decoder_lora_r=args.decoder_r, decoder_lora_alpha=args.decoder_r)
+        if args.decoder_targets:
+            changes["decoder_targets"] = tuple(t.strip() for t in args.decoder_targets.split(",") if t.strip())
+        config = config.replace(**changes)
+    return config.replace(answer_adapter=args.answer_adapter) if args.answer_adapter else config
 
 
 def _load_model_for_training(args):
@@ -60,7 +61,10 @@ def _load_model_for_training(args):
 
         lm, tokenizer, resolved = load_backbone(config.backbone, device=device)
         model = GMSAModel(config, lm, tokenizer, backbone_sha256=resolved.sha256)
-        model.load_trained(init / "model.safetensors", allow_missing_prefix="decoder_lm.")
+        # a stage-1 model may lack the decoder adapter, and one from before --answer-adapter own its answering adapter
+        fresh = model.load_trained(init / "model.safetensors", allow_missing_prefix=("decoder_lm.", "answer_lm."))
+        if any(name.startswith("answer_lm.") for name in fresh):
+            model.reset_answer_adapter()  # KEFT starts from what stage 1 learnt
         return model
     config = _with_decoder_adapter(GMSAConfig.load(args.gmsa_config) if args.gmsa_config else GMSAConfig(), args)
     return GMSAModel.from_backbone(args.backbone or config.backbone, config, device=device)
@@ -93,6 +97,9 @@ def _add_train(sub) -> None:
     train.add_argument("--train-decoder", dest="train_decoder", action="store_true", default=None,
                        help="stage 1: train the decoder adapter jointly with the encoder and LSA (small backbones need it)")
     train.add_argument("--lr-decoder", dest="lr_decoder", type=float)
+    train.add_argument("--answer-adapter", choices=ANSWER_ADAPTERS,
+                       help="shared: KEFT continues the stage-1 decoder adapter; own: KEFT trains a copy of it, "
+                            "so the model still restates (default: the config's)")
     train.add_argument("--train-data", dest="train_data", help="JSONL: {'text'} (autoencoder) or QA records (keft)")
     train.add_argument("--eval-data", dest="eval_data", help="held-out JSONL in the same format")
     train.add_argument("--out", dest="out_dir", help="run directory (resumes if it holds a checkpoint)")
@@ -359,9 +366,8 @@ def cmd_eval_reconstruct(args) -> int:
 
     model = _load_model(args)
     texts = read_texts_jsonl(args.data, limit=args.limit)
-    use_base = {"auto": None, "base": True, "adapted": False}[args.decoder]  # auto: config.restate_decoder
     result = evaluate_reconstruction(
-        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, use_base=use_base
+        model, texts, args.rate, max_tokens=args.max_tokens, batch_size=args.batch_size, role=args.decoder
     )
     _print_result(result, args, lambda data: (
         f"n={data['n']} rate={args.rate}: BLEU {data['bleu']:.2f} (0-100), ROUGE-L {data['rouge_l']:.3f}, "
@@ -410,8 +416,9 @@ def _add_eval(sub) -> None:
     rec.add_argument("--max-tokens", type=int, default=128, help="cut each text to its first N tokens")
     rec.add_argument("--limit", type=int, help="evaluate the first N texts only")
     rec.add_argument("--batch-size", type=int, default=16)
-    rec.add_argument("--decoder", choices=["auto", "base", "adapted"], default="auto",
-                     help="decoder that restates: auto = the one stage 1 trained with (config.restate_decoder)")
+    rec.add_argument("--decoder", choices=DECODER_ROLES, default="restate",
+                     help="decoder that restates: restate = the one stage 1 trained with (config.restate_decoder), "
+                          "answer = the one that answers questions (KEFT's), base = the plain backbone")
     rec.add_argument("--predictions", help="write per-text predictions to this JSON file")
     rec.add_argument("--json", action="store_true")
     _add_model_args(rec)

@@ -18,6 +18,8 @@ ALIGNERS = ("lsa", "linear")
 LSA_INITS = ("backbone", "random")
 DECODER_ADAPTERS = ("none", "lora", "qkv")
 RESTATE_DECODERS = ("base", "adapted")
+ANSWER_ADAPTERS = ("shared", "own")
+DECODER_ROLES = ("answer", "restate", "base")  # GMSAModel.decoder_for: which decoder reads soft tokens
 ALL_LINEAR = "all-linear"  # decoder_targets shorthand: every linear layer of the decoder blocks
 FORMAT_VERSION = 1
 
@@ -54,6 +56,9 @@ class GMSAConfig:
         restate_decoder: the decoder that restates a text from its soft tokens (the autoencoder
             task): "base" when the adapter was trained by KEFT alone (v1), "adapted" when it
             trained in stage 1 too (the trainer sets it).
+        answer_adapter: "shared": one decoder adapter restates and answers (KEFT continues the
+            stage-1 one); "own": answering has its own adapter of the same scope, a copy of the
+            restating one when stage 1 ends, that KEFT trains alone, so the model still restates.
         max_chunk_tokens: longest chunk the encoder accepts in one piece.
     """
 
@@ -76,6 +81,7 @@ class GMSAConfig:
     decoder_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj")
     decoder_layers: tuple[int, ...] = ()
     restate_decoder: str = "base"
+    answer_adapter: str = "shared"
     max_chunk_tokens: int = 512
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
@@ -117,6 +123,14 @@ class GMSAConfig:
         _check(
             self.restate_decoder == "base" or self.decoder_adapter != "none",
             "restate_decoder 'adapted' needs a decoder adapter (decoder_adapter 'lora' or 'qkv')",
+        )
+        _check(
+            self.answer_adapter in ANSWER_ADAPTERS,
+            f"answer_adapter must be one of {ANSWER_ADAPTERS}, got {self.answer_adapter!r}",
+        )
+        _check(
+            self.answer_adapter == "shared" or self.decoder_adapter != "none",
+            "answer_adapter 'own' needs a decoder adapter (decoder_adapter 'lora' or 'qkv')",
         )
         _check(self.max_chunk_tokens >= 1, f"max_chunk_tokens must be >= 1, got {self.max_chunk_tokens}")
         _check(

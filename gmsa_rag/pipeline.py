@@ -127,7 +127,7 @@ def _decoder(model, question, mode, chunks, soft, params) -> Callable[[Callable[
     if mode == "gmsa":
         prompt, reader = question, {"soft_tokens": soft}
     else:  # the plain backbone reads the chunks as text, or nothing (closed book)
-        prompt, reader = (full_text_prompt(question, chunks) if mode == "full" else question), {"use_base": True}
+        prompt, reader = (full_text_prompt(question, chunks) if mode == "full" else question), {"role": "base"}
     return lambda on_token: model.stream(prompt, params=params, on_token=on_token, **reader)
 
 

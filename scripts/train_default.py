@@ -39,11 +39,14 @@ DEFAULT_GMSA = GMSAConfig(
     rates=(4, 8),
     max_chunk_tokens=512,
     # The decoder adapter trains in stage 1 too (a 135M decoder cannot unpack several tokens from
-    # one vector while frozen: docs/training/README.md) and KEFT continues it.
+    # one vector while frozen: docs/training/README.md). KEFT trains a copy of it (answer_adapter
+    # "own"): continuing the one adapter made the model answer but no longer restate.
     decoder_adapter="lora",
     decoder_lora_r=32,
     decoder_lora_alpha=32,
     decoder_targets=("q_proj", "k_proj", "v_proj"),
+    restate_decoder="adapted",
+    answer_adapter="own",
 )
 RATE_CURRICULUM = ((30, 1), (60, 2))  # steps at rate 1, then 2, before {4, 8}: forces reading first
 
@@ -147,7 +150,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="run directories (default: OUT/runs)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--ae-steps", type=int, default=3000)
+    parser.add_argument("--ae-steps", type=int, default=3000, help="0: no stage 1 (KEFT on --init's weights)")
     parser.add_argument("--ae-time", type=float, default=None)
     parser.add_argument("--keft-steps", type=int, default=400)
     parser.add_argument("--keft-time", type=float, default=None)
@@ -178,20 +181,20 @@ def main() -> None:
         "torch": torch.__version__,
     }
     print(json.dumps(info), flush=True)
-    if args.init:
+    if args.init:  # an older file may lack the decoder adapter (v1 stage 1) or the answering one (v2)
         init = args.init / "model.safetensors" if args.init.is_dir() else args.init
-        model.load_trained(init, allow_missing_prefix="decoder_lm.")  # a stage-1 file may lack the adapter
-    ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
-                         curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens)
-    Trainer(model, ae).run()
-    export(model, args.out / "ae")
-    shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
-    print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
-    if args.eval_texts:  # before KEFT changes the decoder adapter
-        info["reconstruction_stage1"] = reconstruction_report(model.eval(), args.data, args.eval_texts, args.eval_lengths)
-        print(json.dumps(info["reconstruction_stage1"]), flush=True)
+        fresh = model.load_trained(init, allow_missing_prefix=("decoder_lm.", "answer_lm."))
+        if any(name.startswith("answer_lm.") for name in fresh):
+            model.reset_answer_adapter()
+    if args.ae_steps:
+        ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
+                             curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens)
+        Trainer(model, ae).run()
+        export(model, args.out / "ae")
+        shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
+        print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
 
-    keft = TrainConfig(  # KEFT continues the stage-1 decoder adapter of the same model
+    keft = TrainConfig(  # KEFT trains the answering adapter, which starts as the stage-1 one
         stage="keft",
         train_data=str(args.data / "qa_train.jsonl"),
         eval_data=str(args.data / "qa_heldout.jsonl"),
@@ -199,7 +202,7 @@ def main() -> None:
         steps=args.keft_steps,
         batch_size=args.keft_batch_size,
         lr_decoder=2e-4,
-        # --keft-mix: restating samples mixed in keep the shared adapter restating
+        # --keft-mix: restating samples mixed in (the answering adapter restates too)
         mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
         mix_fraction=args.keft_mix,
         max_tokens=128,  # the restating samples' windows, as in stage 1

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from gmsa_rag.cli import main
 from gmsa_rag.documents import SAMPLE_DIR
@@ -124,3 +125,33 @@ def test_train_autoencoder_with_the_decoder_adapter(tmp_path, capsys):
     assert saved.restate_decoder == "adapted"
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert log[0]["config"]["train_decoder"] is True and log[0]["config"]["lr_decoder"] == 1e-3
+
+
+def test_train_keft_with_its_own_answer_adapter(tmp_path):
+    """`gmsa-rag train keft --init STAGE1 --answer-adapter own` trains a copy of the stage-1
+    decoder adapter; the restating adapter and everything else stay as stage 1 left them."""
+    from safetensors.torch import load_file
+
+    from gmsa_rag.config import GMSAConfig
+    from tiny import WORDS, save_tiny_backbone
+
+    backbone = save_tiny_backbone(tmp_path / "tiny")
+    gmsa = tmp_path / "gmsa.json"
+    GMSAConfig(backbone=str(backbone), encoder_layers=2, lora_r=4, lora_alpha=8, rates=(2,)).save(gmsa)
+    ae, qa = tmp_path / "ae.jsonl", tmp_path / "qa.jsonl"
+    words = [w for w in WORDS if w.isalpha()]
+    ae.write_text("".join(json.dumps({"text": " ".join(words[i:] + words[:i])}) + "\n" for i in range(8)))
+    qa.write_text(json.dumps({"question": "what is the capital of france ?", "answers": ["paris"],
+                              "context": "paris is the capital of france", "distractors": ["rome is in italy"]}) + "\n")
+    common = ["--steps", "2", "--batch-size", "2", "--rates", "2", "--device", "cpu"]
+    assert main(["train", "autoencoder", "--gmsa-config", str(gmsa), "--train-data", str(ae), "--out", str(tmp_path / "ae"),
+                 "--train-decoder", "--decoder-r", "4", "--lr-decoder", "1e-2", *common]) == 0
+    assert main(["train", "keft", "--init", str(tmp_path / "ae" / "model"), "--answer-adapter", "own",
+                 "--train-data", str(qa), "--out", str(tmp_path / "keft"), "--lr-decoder", "1e-2", *common]) == 0
+    saved = GMSAConfig.load(tmp_path / "keft" / "model" / "config.json")
+    assert saved.answer_adapter == "own" and saved.restate_decoder == "adapted"
+    stage1 = load_file(str(tmp_path / "ae" / "model" / "model.safetensors"))
+    keft = load_file(str(tmp_path / "keft" / "model" / "model.safetensors"))
+    assert all(torch.equal(v, keft[k]) for k, v in stage1.items())  # nothing stage 1 trained has moved
+    answering = {k.removeprefix("answer_lm."): v for k, v in keft.items() if k.startswith("answer_lm.")}
+    assert answering and any(not torch.equal(v, stage1["decoder_lm." + k]) for k, v in answering.items())

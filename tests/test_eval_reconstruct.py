@@ -39,7 +39,7 @@ def test_result_fields(model):
     result = evaluate_reconstruction(model, TEXTS, rate=4, max_new_tokens=12, progress=False)
     assert isinstance(result, ReconstructionResult)
     assert result.n == result.scores.n == 3
-    assert (result.rate, result.max_tokens, result.max_new_tokens, result.use_base) == (4, 128, 12, True)
+    assert (result.rate, result.max_tokens, result.max_new_tokens, result.role) == (4, 128, 12, "restate")
     assert result.model == model.fingerprint()
     assert len(result.predictions) == len(result.examples) == 3
     # references are the texts' tokens decoded back ("year ." -> "year."); nothing truncated here
@@ -83,8 +83,8 @@ def test_perfect_restatement_scores_top_and_keeps_order(model, monkeypatch):
             seen[id(chunk.vectors[rates[0]])] = text
         return chunks
 
-    def echo_generate(prompts, contexts, params, *, use_base=False, generator=None):
-        assert prompts == [AUTOENCODER_PROMPT] * len(contexts) and use_base
+    def echo_generate(prompts, contexts, params, *, role="answer", generator=None):
+        assert prompts == [AUTOENCODER_PROMPT] * len(contexts) and role == "restate"
         assert all(len(ctx) == 1 for ctx in contexts)
         return [seen[id(ctx[0])] for ctx in contexts]
 
@@ -153,20 +153,21 @@ def test_read_texts_jsonl_missing_file(tmp_path):
 
 
 def test_restates_with_the_decoder_stage_1_trained(monkeypatch):
-    """A model whose adapter trained in stage 1 restates with it; a KEFT-only adapter does not."""
+    """Restating decodes with the "restate" decoder unless told otherwise; a bad role is refused."""
     lm, tokenizer = tiny_backbone("llama")
-    base = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4,), decoder_adapter="lora")
-    for restate, expect_base in (("base", True), ("adapted", False)):
-        model = GMSAModel(base.replace(restate_decoder=restate), lm, tokenizer).eval()
-        used = []
-        generate = model.generate
+    config = GMSAConfig(backbone="tiny", encoder_layers=2, lora_r=4, lora_alpha=8, rates=(4,), decoder_adapter="lora")
+    model = GMSAModel(config, lm, tokenizer).eval()
+    used = []
+    generate = model.generate
 
-        def spy(prompts, contexts, params, *, use_base=False, generator=None, _generate=generate):
-            used.append(use_base)
-            return _generate(prompts, contexts, params, use_base=use_base, generator=generator)
+    def spy(prompts, contexts, params, *, role="answer", generator=None):
+        used.append(role)
+        return generate(prompts, contexts, params, role=role, generator=generator)
 
-        monkeypatch.setattr(model, "generate", spy)
-        result = evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, progress=False)
-        assert used == [expect_base] and result.use_base is expect_base
-        evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, use_base=True, progress=False)
-        assert used[-1] is True  # an explicit choice wins
+    monkeypatch.setattr(model, "generate", spy)
+    result = evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, progress=False)
+    assert used == ["restate"] and result.role == "restate" and result.to_dict()["decoder"] == "restate"
+    evaluate_reconstruction(model, TEXTS[:1], rate=4, max_new_tokens=4, role="answer", progress=False)
+    assert used[-1] == "answer"  # an explicit choice wins
+    with pytest.raises(InputError, match="role must be one of"):
+        evaluate_reconstruction(model, TEXTS[:1], rate=4, role="adapted", progress=False)

@@ -171,6 +171,8 @@ def test_sampling_is_reproducible_with_a_generator():
         dict(decoder_adapter="qkv"),
         dict(decoder_adapter="lora", decoder_targets=("all-linear",), decoder_layers=(0, 2), restate_decoder="adapted"),
         dict(decoder_adapter="qkv", decoder_targets=("q_proj", "o_proj"), decoder_layers=(1,)),
+        dict(decoder_adapter="lora", restate_decoder="adapted", answer_adapter="own"),
+        dict(decoder_adapter="qkv", answer_adapter="own"),
         dict(lsa_layers=2),
     ],
 )
@@ -318,6 +320,10 @@ def test_decoder_adapter_scope_is_checked_against_the_backbone(variant, message)
 def test_config_refuses_bad_decoder_settings():
     with pytest.raises(ConfigError, match="restate_decoder 'adapted' needs a decoder adapter"):
         TINY.replace(restate_decoder="adapted")
+    with pytest.raises(ConfigError, match="answer_adapter 'own' needs a decoder adapter"):
+        TINY.replace(answer_adapter="own")
+    with pytest.raises(ConfigError, match="answer_adapter must be one of"):
+        TINY.replace(decoder_adapter="lora", answer_adapter="separate")
     with pytest.raises(ConfigError, match="decoder_layers"):
         TINY.replace(decoder_layers=(1, 1))
     with pytest.raises(ConfigError, match="decoder_targets"):
@@ -333,3 +339,45 @@ def test_a_config_written_before_the_decoder_scope_fields_loads_as_before():
     config = GMSAConfig.from_dict(data)
     assert config.decoder_targets == ("q_proj", "k_proj", "v_proj") and config.decoder_layers == ()
     assert config.restate_decoder == "base"
+
+
+@pytest.mark.parametrize(
+    "variant, restate, answer",
+    [
+        (dict(), "backbone", "backbone"),
+        (dict(decoder_adapter="lora"), "backbone", "decoder_lm"),  # v1: KEFT-only adapter
+        (dict(decoder_adapter="lora", restate_decoder="adapted"), "decoder_lm", "decoder_lm"),  # v2: shared
+        (dict(decoder_adapter="lora", restate_decoder="adapted", answer_adapter="own"), "decoder_lm", "answer_lm"),
+    ],
+)
+def test_decoder_roles(variant, restate, answer):
+    model = build("llama", TINY.replace(**variant))
+    assert model.decoder_for("base") is model.backbone
+    assert model.decoder_for("restate") is getattr(model, restate)
+    assert model.decoder_for("answer") is model.decoder is getattr(model, answer)
+    with pytest.raises(InputError, match="decoder role"):
+        model.decoder_for("adapted")
+
+
+def test_own_answer_adapter_is_separate_and_resets_to_the_restating_one():
+    """The answering adapter has its own tensors (same scope); reset copies the restating ones."""
+    model = build("llama", TINY.replace(decoder_adapter="lora", restate_decoder="adapted", answer_adapter="own"))
+    state = model.trained_state_dict()
+    restating = {k.removeprefix("decoder_lm."): v for k, v in state.items() if k.startswith("decoder_lm.")}
+    answering = {k.removeprefix("answer_lm."): v for k, v in state.items() if k.startswith("answer_lm.")}
+    assert restating and restating.keys() == answering.keys()
+    with torch.no_grad():
+        for name, param in model.decoder_lm.named_parameters():
+            if "lora_B" in name:
+                param.normal_()  # as if stage 1 had trained it
+    ids = [model.format_prompt("the city ?")]
+
+    def logits(decoder):
+        return decoder(input_ids=torch.tensor(ids)).logits
+    assert not torch.equal(logits(model.decoder_for("restate")), logits(model.decoder_for("answer")))
+    before = model.fingerprint()
+    model.reset_answer_adapter()
+    assert torch.equal(logits(model.decoder_for("restate")), logits(model.decoder_for("answer")))
+    assert model.fingerprint() != before
+    with pytest.raises(ConfigError, match="reset_answer_adapter needs"):
+        build("llama", TINY.replace(decoder_adapter="lora")).reset_answer_adapter()

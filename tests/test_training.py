@@ -267,6 +267,33 @@ def test_stage1_decoder_training_touches_only_its_scope_and_keeps_the_base_decod
     assert saved.restate_decoder == "adapted"  # eval reconstruct then decodes with the adapter
 
 
+def test_own_answer_adapter_follows_stage_1_and_keft_trains_it_alone(ae_file, tmp_path):
+    """answer_adapter "own": after stage 1 the answering adapter equals the restating one; KEFT
+    then changes the answering adapter only, so the model restates as stage 1 left it."""
+    m = model(TINY.replace(decoder_adapter="lora", answer_adapter="own"))
+
+    def adapter(prefix: str) -> dict[str, torch.Tensor]:
+        return {k.removeprefix(prefix): v.clone() for k, v in m.trained_state_dict().items() if k.startswith(prefix)}
+
+    fresh = adapter("decoder_lm.")
+    Trainer(m, run_config(ae_file, tmp_path / "ae", steps=3, train_decoder=True, lr_decoder=5e-3)).run()
+    restating = adapter("decoder_lm.")
+    assert any(not torch.equal(fresh[k], restating[k]) for k in fresh)
+    assert all(torch.equal(v, adapter("answer_lm.")[k]) for k, v in restating.items())
+    saved = GMSAModel.from_parts(tmp_path / "ae" / "model", GMSAConfig.load(tmp_path / "ae" / "model" / "config.json"),
+                                 m.backbone, m.tokenizer)
+    assert all(torch.equal(v, saved.trained_state_dict()["answer_lm." + k]) for k, v in restating.items())
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"question": "what is the capital of france ?", "answers": ["paris"],
+                              "context": "paris is the capital of france", "distractors": ["rome is in italy"]}) + "\n")
+    others = {k: v.clone() for k, v in m.trained_state_dict().items() if not k.startswith("answer_lm.")}
+    Trainer(m, TrainConfig(stage="keft", train_data=str(qa), out_dir=str(tmp_path / "k"), steps=2, batch_size=2,
+                           rates=(1,), lr_decoder=1e-2)).run()
+    assert all(torch.equal(v, m.trained_state_dict()[k]) for k, v in others.items())
+    assert any(not torch.equal(v, adapter("answer_lm.")[k]) for k, v in restating.items())
+
+
 def test_stage1_without_train_decoder_leaves_the_adapter_alone(ae_file, tmp_path):
     m = model(TINY.replace(decoder_adapter="lora"))
     before = {k: v.clone() for k, v in m.trained_state_dict().items()}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # One lent GPU call (H200, <= 10 min) spent on the default model with the v2 recipe
-# (scripts/train_default.py: decoder LoRA trained in stage 1, KEFT continuing it), continuing
+# (scripts/train_default.py: decoder LoRA trained in stage 1, KEFT training its own copy of it), continuing
 # from the shipped weights so GPU minutes add to the CPU hours already in them. Run from the
 # repository root on the device machine with the training data (build_all output) carried in
 # .carry/data. Stage 1 ~6.5 min, KEFT ~1.5 min, then a short evaluation; the model comes back as

@@ -4,10 +4,10 @@
          ──model.compress(rate)──> merged vectors ──generate(AUTOENCODER_PROMPT, greedy)──> prediction
     (predictions, references) ──> BLEU (0-100), ROUGE-L, prefix-EM (metrics.py)
 
-This is the autoencoder's own task (stage 1), so decoding uses the decoder stage 1 trained with
-(``config.restate_decoder``): the plain backbone when the adapter was trained by KEFT alone (a
-KEFT-only adapter answers briefly instead of restating), the adapted decoder when it trained in
-stage 1 too.
+This is the autoencoder's own task (stage 1), so decoding uses the "restate" decoder, the one
+stage 1 trained with (``config.restate_decoder``): the plain backbone when the adapter was trained
+by KEFT alone (a KEFT-only adapter answers briefly instead of restating), the stage-1 adapter
+when it trained in stage 1 too (``GMSAModel.decoder_for``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from gmsa_rag.config import DECODER_ROLES
 from gmsa_rag.io import parse_jsonl
 from gmsa_rag.errors import InputError
 from gmsa_rag.evaluation.metrics import DEFAULT_PREFIX_TOKENS, ReconstructionScores, score_reconstruction
@@ -50,7 +51,7 @@ class ReconstructionResult:
     rate: int
     max_tokens: int
     max_new_tokens: int
-    use_base: bool
+    role: str  # the decoder that restated (GMSAModel.decoder_for)
     model: str  # GMSAModel.fingerprint()
     scores: ReconstructionScores
     examples: list[ReconstructionExample] = field(repr=False)
@@ -77,7 +78,7 @@ class ReconstructionResult:
             "rate": self.rate,
             "max_tokens": self.max_tokens,
             "max_new_tokens": self.max_new_tokens,
-            "use_base": self.use_base,
+            "decoder": self.role,
             "model": self.model,
             "timing": {
                 "compression_seconds": self.compression_seconds,
@@ -135,7 +136,7 @@ def evaluate_reconstruction(
     max_tokens: int = 128,
     batch_size: int = 16,
     max_new_tokens: int | None = None,
-    use_base: bool | None = None,
+    role: str = "restate",
     prefix_tokens: int = DEFAULT_PREFIX_TOKENS,
     progress: bool = True,
 ) -> ReconstructionResult:
@@ -143,10 +144,11 @@ def evaluate_reconstruction(
 
     ``max_new_tokens`` defaults to ``max_tokens + max(8, max_tokens // 4)`` so a faithful
     restatement is never cut off. The model runs in eval mode; every module's previous mode is
-    restored afterwards. ``use_base`` None decodes with ``model.config.restate_decoder``.
+    restored afterwards. ``role`` picks the decoder (``GMSAModel.decoder_for``): "restate" (the
+    one stage 1 trained with), "answer" (KEFT's) or "base".
     """
-    if use_base is None:
-        use_base = model.config.restate_decoder == "base"
+    if role not in DECODER_ROLES:
+        raise InputError(f"role must be one of {DECODER_ROLES}, got {role!r}")
     rate = check_rate(rate)
     for name, value in (("max_tokens", max_tokens), ("batch_size", batch_size), ("prefix_tokens", prefix_tokens)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -182,7 +184,7 @@ def evaluate_reconstruction(
         for first in tqdm(starts, desc=f"reconstruct {rate}x", unit="batch", disable=not progress):
             contexts = [[c.vectors[rate]] for c in chunks[first : first + batch_size]]
             start = time.perf_counter()
-            predictions += model.generate([AUTOENCODER_PROMPT] * len(contexts), contexts, params, use_base=use_base)
+            predictions += model.generate([AUTOENCODER_PROMPT] * len(contexts), contexts, params, role=role)
             generation_seconds += time.perf_counter() - start
         fingerprint = model.fingerprint()
     finally:
@@ -207,7 +209,7 @@ def evaluate_reconstruction(
         rate=rate,
         max_tokens=max_tokens,
         max_new_tokens=max_new_tokens,
-        use_base=use_base,
+        role=role,
         model=fingerprint,
         scores=scores,
         examples=examples,

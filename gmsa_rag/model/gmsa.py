@@ -27,8 +27,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gmsa_rag.config import ALL_LINEAR, GMSAConfig
-from gmsa_rag.errors import CheckpointError, InputError, ModelMismatchError
+from gmsa_rag.config import ALL_LINEAR, DECODER_ROLES, GMSAConfig
+from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
 from gmsa_rag.model.blocks import base_model, linear_names, positions_from_mask, share_copy
 from gmsa_rag.model.decoding import Decoder, SamplingParams
 from gmsa_rag.model.encoder import Encoder
@@ -156,6 +156,8 @@ class GMSAModel(nn.Module):
         self.separator = nn.Parameter(self._encode_separator(config.separator))  # (1, d)
         if config.decoder_adapter != "none":
             self.decoder_lm = self._adapted_decoder(backbone, config)
+        if config.answer_adapter == "own":
+            self.answer_lm = self._adapted_decoder(backbone, config)
         self._eos = self._eos_token_ids()
         self._fingerprint: str | None = None
         self.precision = "fp32"
@@ -239,8 +241,33 @@ class GMSAModel(nn.Module):
 
     @property
     def decoder(self) -> nn.Module:
-        """The LM that reads soft tokens: the backbone, or its KEFT-adapted twin."""
-        return getattr(self, "decoder_lm", self.backbone)
+        """The LM that answers from soft tokens: the backbone, or its adapted twin (KEFT's)."""
+        return self.decoder_for("answer")
+
+    def decoder_for(self, role: str) -> nn.Module:
+        """The LM for one role (:data:`DECODER_ROLES`): "answer" (questions over soft tokens),
+        "restate" (the autoencoder task: the decoder stage 1 trained with) or "base" (the plain
+        backbone: full text and closed book)."""
+        if role not in DECODER_ROLES:
+            raise InputError(f"decoder role must be one of {DECODER_ROLES}, got {role!r}")
+        if role == "base" or self.config.decoder_adapter == "none":
+            return self.backbone
+        if role == "restate":
+            return self.backbone if self.config.restate_decoder == "base" else self.decoder_lm
+        return self.answer_lm if self.config.answer_adapter == "own" else self.decoder_lm
+
+    def reset_answer_adapter(self) -> None:
+        """Make the answering adapter a copy of the restating one (answer_adapter "own"): what
+        stage 1 learnt about reading soft tokens is where KEFT starts."""
+        if self.config.answer_adapter != "own":
+            raise ConfigError("reset_answer_adapter needs answer_adapter 'own' in the GMSA config")
+        base = {id(p) for p in self.backbone.parameters()}
+        restating = dict(self.decoder_lm.named_parameters())
+        with torch.no_grad():
+            for name, param in self.answer_lm.named_parameters():
+                if id(param) not in base:
+                    param.copy_(restating[name])
+        self._fingerprint = None
 
     @property
     def device(self) -> torch.device:
@@ -403,13 +430,14 @@ class GMSAModel(nn.Module):
 
     # ---------------------------------------------------------------- training objective
 
-    def forward(self, batch: TrainBatch, rate: int) -> torch.Tensor:
-        """Mean next-token loss of the targets given [LSA(composed chunks) ; prompt]. Scalar."""
+    def forward(self, batch: TrainBatch, rate: int, role: str = "answer") -> torch.Tensor:
+        """Mean next-token loss of the targets given [LSA(composed chunks) ; prompt], decoded by
+        the ``role``'s decoder (see :meth:`decoder_for`). Scalar."""
         merged, group_mask = self.encode_ids(batch.chunk_ids, batch.chunk_mask, (rate,))[rate]  # (C, G, d)
         chunks = [merged[c, : int(group_mask[c].sum())] for c in range(merged.shape[0])]
         composed = [self.compose([chunks[c] for c in owner]) for owner in batch.owners]
         soft = self.align(composed)
-        return self.lm_loss(self.decoder, soft, batch.prompt_ids, batch.target_ids)
+        return self.lm_loss(self.decoder_for(role), soft, batch.prompt_ids, batch.target_ids)
 
     def lm_loss(
         self,
@@ -433,8 +461,6 @@ class GMSAModel(nn.Module):
 
     # ---------------------------------------------------------------- generation
 
-    def _decoder_for(self, use_base: bool) -> Decoder:
-        return Decoder(self.backbone if use_base else self.decoder, self._eos)
 
     def _prefixes(self, n: int, contexts: Sequence[Sequence[torch.Tensor]] | None) -> list[torch.Tensor | None]:
         """Soft tokens for each prompt's context (composed + aligned in one batch), or None."""
@@ -443,9 +469,9 @@ class GMSAModel(nn.Module):
         return list(self.align([self.compose(c) for c in contexts]))
 
     def _prepare(
-        self, prompts: Sequence[str], prefixes: Sequence[torch.Tensor | None], use_base: bool
+        self, prompts: Sequence[str], prefixes: Sequence[torch.Tensor | None], role: str
     ) -> tuple[Decoder, torch.Tensor, torch.Tensor]:
-        decoder = self._decoder_for(use_base)
+        decoder = Decoder(self.decoder_for(role), self._eos)
         prompt_ids = [self.format_prompt(p) for p in prompts]
         embeds, mask, _ = self._decoder_inputs(decoder.model, prefixes, prompt_ids, left_pad=True)
         return decoder, embeds, mask
@@ -457,17 +483,18 @@ class GMSAModel(nn.Module):
         contexts: Sequence[Sequence[torch.Tensor]] | None = None,
         params: SamplingParams | None = None,
         *,
-        use_base: bool = False,
+        role: str = "answer",
         generator: torch.Generator | None = None,
     ) -> list[str]:
         """Answer each prompt, reading its context's stored merged vectors when given.
 
         contexts[i] is a list of chunks' merged vectors (g, d) at one rate (see :meth:`compress`);
         None answers from the prompt alone (closed book, or the full-text baseline when the
-        prompt holds the text). ``use_base`` decodes with the plain backbone (no KEFT adapter).
+        prompt holds the text). ``role`` picks the decoder (:meth:`decoder_for`): "base" for the
+        plain backbone (full text, closed book), "restate" for the autoencoder task.
         """
         params = params or SamplingParams()
-        decoder, embeds, mask = self._prepare(prompts, self._prefixes(len(prompts), contexts), use_base)
+        decoder, embeds, mask = self._prepare(prompts, self._prefixes(len(prompts), contexts), role)
         steps = list(decoder.iterate(embeds, mask, params, generator))
         tokens = torch.stack(steps, dim=1).tolist() if steps else [[] for _ in prompts]
         return [self._detokenize(row) for row in tokens]
@@ -478,7 +505,7 @@ class GMSAModel(nn.Module):
         context: Sequence[torch.Tensor] | None = None,
         params: SamplingParams | None = None,
         *,
-        use_base: bool = False,
+        role: str = "answer",
         generator: torch.Generator | None = None,
         soft_tokens: torch.Tensor | None = None,
         on_token: Callable[[], None] | None = None,
@@ -495,7 +522,7 @@ class GMSAModel(nn.Module):
         # enters them anew instead of holding them across a yield.
         with torch.inference_mode(), self.autocast():
             prefix = soft_tokens if soft_tokens is not None else self._prefixes(1, None if context is None else [context])[0]
-            decoder, embeds, mask = self._prepare([prompt], [prefix], use_base)
+            decoder, embeds, mask = self._prepare([prompt], [prefix], role)
             steps = decoder.iterate(embeds, mask, params, generator)
         ids: list[int] = []
         emitted = ""
@@ -592,11 +619,11 @@ class GMSAModel(nn.Module):
         model.load_trained(Path(directory) / WEIGHTS_NAME)
         return model
 
-    def load_trained(self, path: Path, allow_missing_prefix: str | None = None) -> None:
+    def load_trained(self, path: Path, allow_missing_prefix: str | tuple[str, ...] | None = None) -> list[str]:
         """Copy saved trained tensors into this model; any missing, extra or misshapen key is an error.
 
-        ``allow_missing_prefix`` lets parameters under that prefix keep their fresh values
-        (KEFT starts from a stage-1 model that has no decoder adapter yet).
+        ``allow_missing_prefix`` lets parameters under that prefix (or prefixes) keep their fresh
+        values (KEFT starts from a stage-1 model that has no decoder adapter yet); returns their names.
         """
         try:
             tensors = load_file(str(path))
@@ -616,6 +643,7 @@ class GMSAModel(nn.Module):
                     raise CheckpointError(f"{path}: {name} has shape {tuple(value.shape)}, expected {tuple(own[name].shape)}")
                 params[name].copy_(value.to(params[name].dtype))
         self._fingerprint = None
+        return sorted(set(own) - set(tensors))
 
 
 def describe_sizes(model: GMSAModel, num_tokens: int, rate: int, bytes_per_value: int = 2) -> dict[str, int]:

@@ -192,18 +192,20 @@ def lr_factor(config: TrainConfig, step: int, time_fraction: float = 0.0) -> flo
 def set_trainable(model: GMSAModel, stage: str, train_decoder: bool = False) -> dict[str, list[torch.nn.Parameter]]:
     """Freeze/unfreeze by stage and return the parameter groups to optimise.
 
-    Autoencoder: encoder LoRA, LSA and separator (+ the decoder adapter with ``train_decoder``);
-    KEFT: the decoder adapter alone. Base backbone weights never train.
+    Autoencoder: encoder LoRA, LSA and separator (+ the restating decoder adapter with
+    ``train_decoder``); KEFT: the answering decoder adapter alone (the restating one too, unless
+    the model has its own answering adapter). Base backbone weights never train.
     """
     if train_decoder and model.config.decoder_adapter == "none":
         raise ConfigError("train_decoder needs a decoder adapter: set decoder_adapter 'lora' or 'qkv' in the GMSA config")
     wanted = {"keft": {"decoder"}, "autoencoder": {"encoder", "aligner"} | ({"decoder"} if train_decoder else set())}[stage]
     groups: dict[str, list[torch.nn.Parameter]] = {"encoder": [], "aligner": [], "decoder": []}
     params = dict(model.named_parameters())
+    stage_decoder = "answer_lm." if stage == "keft" and model.config.answer_adapter == "own" else "decoder_lm."
     for name in model.trained_state_dict():
         param = params[name]
-        if name.startswith("decoder_lm."):
-            group = "decoder"
+        if name.startswith(("decoder_lm.", "answer_lm.")):
+            group = "decoder" if name.startswith(stage_decoder) else "frozen"  # the other role's adapter
         elif name.startswith("encoder.") or name.startswith("memory."):
             group = "encoder"
         else:  # aligner, separator
@@ -227,6 +229,7 @@ class Trainer:
         self.model, self.config = model, config
         self.out = Path(config.out_dir)
         self.groups = set_trainable(model, config.stage, config.train_decoder)
+        self.role = "restate" if config.stage == "autoencoder" else "answer"  # the decoder that trains and is evaluated
         if config.train_decoder:  # the adapted decoder is now the one that restates (and reads) soft tokens
             model.config = model.config.replace(restate_decoder="adapted")
         lrs = {"encoder": config.lr_encoder, "aligner": config.lr_aligner, "decoder": config.lr_decoder}
@@ -339,7 +342,7 @@ class Trainer:
             batch: TrainBatch = next(stream)
             rate = rate_for_step(c, self.step, self.data_rng)
             with self._autocast():
-                loss = self.model(batch, rate) / c.grad_accum
+                loss = self.model(batch, rate, self.role) / c.grad_accum
             loss.backward()
             total += loss.item()
             tokens += sum(len(t) for t in batch.target_ids) + int(batch.chunk_mask.sum())
@@ -362,9 +365,9 @@ class Trainer:
         result = {}
         with self._autocast():
             for rate in sorted(set(self.config.rates)):
-                result[f"eval_loss_rate{rate}"] = sum(self.model(b, rate).item() for b in fixed) / len(fixed)
+                result[f"eval_loss_rate{rate}"] = sum(self.model(b, rate, self.role).item() for b in fixed) / len(fixed)
             result["eval_loss_no_context"] = sum(
-                self.model.lm_loss(self.model.decoder, [None] * len(b.prompt_ids), b.prompt_ids, b.target_ids).item()
+                self.model.lm_loss(self.model.decoder_for(self.role), [None] * len(b.prompt_ids), b.prompt_ids, b.target_ids).item()
                 for b in fixed
             ) / len(fixed)
             for rate in sorted(set(self.config.rates)):  # how much the soft tokens tell the decoder
@@ -374,7 +377,13 @@ class Trainer:
                     result[f"eval_em_rate{rate}"], result[f"eval_f1_rate{rate}"] = scores.em, scores.f1
         return result
 
+    def _sync_answer_adapter(self) -> None:
+        """Stage 1 trains the restating adapter; a separate answering one follows it until KEFT."""
+        if self.config.stage == "autoencoder" and self.config.train_decoder and self.model.config.answer_adapter == "own":
+            self.model.reset_answer_adapter()
+
     def _checkpoint_now(self, started: float) -> None:
+        self._sync_answer_adapter()
         self.torch_rng_state = torch.random.get_rng_state()
         self.run_seconds = time.monotonic() - started
         self.save_checkpoint()
@@ -416,6 +425,7 @@ class Trainer:
                 self._checkpoint_now(started)
                 self._log({"event": "time_limit", "step": self.step})
         self.model.eval()
+        self._sync_answer_adapter()
         return self.model.save_pretrained(self.out / "model")
 
 
