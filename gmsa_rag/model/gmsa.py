@@ -461,7 +461,6 @@ class GMSAModel(nn.Module):
 
     # ---------------------------------------------------------------- generation
 
-
     def _prefixes(self, n: int, contexts: Sequence[Sequence[torch.Tensor]] | None) -> list[torch.Tensor | None]:
         """Soft tokens for each prompt's context (composed + aligned in one batch), or None."""
         if contexts is None:
