@@ -62,9 +62,7 @@ def _load_model_for_training(args):
         lm, tokenizer, resolved = load_backbone(config.backbone, device=device)
         model = GMSAModel(config, lm, tokenizer, backbone_sha256=resolved.sha256)
         # a stage-1 model may lack the decoder adapter, and one from before --answer-adapter own its answering adapter
-        fresh = model.load_trained(init / "model.safetensors", allow_missing_prefix=("decoder_lm.", "answer_lm."))
-        if any(name.startswith("answer_lm.") for name in fresh):
-            model.reset_answer_adapter()  # KEFT starts from what stage 1 learnt
+        model.load_trained(init / "model.safetensors", allow_missing_prefix=("decoder_lm.", "answer_lm."))
         return model
     config = _with_decoder_adapter(GMSAConfig.load(args.gmsa_config) if args.gmsa_config else GMSAConfig(), args)
     return GMSAModel.from_backbone(args.backbone or config.backbone, config, device=device)

@@ -183,9 +183,7 @@ def main() -> None:
     print(json.dumps(info), flush=True)
     if args.init:  # an older file may lack the decoder adapter (v1 stage 1) or the answering one (v2)
         init = args.init / "model.safetensors" if args.init.is_dir() else args.init
-        fresh = model.load_trained(init, allow_missing_prefix=("decoder_lm.", "answer_lm."))
-        if any(name.startswith("answer_lm.") for name in fresh):
-            model.reset_answer_adapter()
+        model.load_trained(init, allow_missing_prefix=("decoder_lm.", "answer_lm."))
     if args.ae_steps:
         ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
                              curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens)

@@ -381,3 +381,20 @@ def test_own_answer_adapter_is_separate_and_resets_to_the_restating_one():
     assert model.fingerprint() != before
     with pytest.raises(ConfigError, match="reset_answer_adapter needs"):
         build("llama", TINY.replace(decoder_adapter="lora")).reset_answer_adapter()
+
+
+def test_loading_a_file_without_an_answering_adapter_copies_the_restating_one(tmp_path):
+    """A shared-adapter file (v2) loaded into an "own" model: the answering adapter starts as
+    the loaded restating one, not as a fresh LoRA."""
+    shared = build("llama", TINY.replace(decoder_adapter="lora", restate_decoder="adapted"))
+    with torch.no_grad():
+        for name, param in shared.decoder_lm.named_parameters():
+            if "lora_B" in name:
+                param.normal_()
+    shared.save_pretrained(tmp_path / "v2")
+    own = build("llama", shared.config.replace(answer_adapter="own"))
+    own.load_trained(tmp_path / "v2" / "model.safetensors", allow_missing_prefix="answer_lm.")
+    state = own.trained_state_dict()
+    restating = {k.removeprefix("decoder_lm."): v for k, v in state.items() if k.startswith("decoder_lm.")}
+    assert all(torch.equal(shared.trained_state_dict()["decoder_lm." + k], v) for k, v in restating.items())
+    assert all(torch.equal(state["answer_lm." + k], v) for k, v in restating.items())

@@ -618,11 +618,12 @@ class GMSAModel(nn.Module):
         model.load_trained(Path(directory) / WEIGHTS_NAME)
         return model
 
-    def load_trained(self, path: Path, allow_missing_prefix: str | tuple[str, ...] | None = None) -> list[str]:
+    def load_trained(self, path: Path, allow_missing_prefix: str | tuple[str, ...] | None = None) -> None:
         """Copy saved trained tensors into this model; any missing, extra or misshapen key is an error.
 
         ``allow_missing_prefix`` lets parameters under that prefix (or prefixes) keep their fresh
-        values (KEFT starts from a stage-1 model that has no decoder adapter yet); returns their names.
+        values (KEFT starts from a stage-1 model that has no decoder adapter yet). An answering
+        adapter missing that way starts as a copy of the restating one (:meth:`reset_answer_adapter`).
         """
         try:
             tensors = load_file(str(path))
@@ -631,7 +632,8 @@ class GMSAModel(nn.Module):
         except (SafetensorError, OSError, ValueError) as exc:
             raise CheckpointError(f"weights file {path} is corrupted or not safetensors: {exc}") from exc
         own = self.trained_state_dict()
-        missing = sorted(k for k in set(own) - set(tensors) if not (allow_missing_prefix and k.startswith(allow_missing_prefix)))
+        absent = set(own) - set(tensors)
+        missing = sorted(k for k in absent if not (allow_missing_prefix and k.startswith(allow_missing_prefix)))
         unexpected = sorted(set(tensors) - set(own))
         if missing or unexpected:
             raise CheckpointError(f"weights in {path} do not fit this config: missing {missing[:5]}, unexpected {unexpected[:5]}")
@@ -642,7 +644,8 @@ class GMSAModel(nn.Module):
                     raise CheckpointError(f"{path}: {name} has shape {tuple(value.shape)}, expected {tuple(own[name].shape)}")
                 params[name].copy_(value.to(params[name].dtype))
         self._fingerprint = None
-        return sorted(set(own) - set(tensors))
+        if any(k.startswith("answer_lm.") for k in absent):
+            self.reset_answer_adapter()  # a file from before answer_adapter "own": KEFT starts from stage 1
 
 
 def describe_sizes(model: GMSAModel, num_tokens: int, rate: int, bytes_per_value: int = 2) -> dict[str, int]:
