@@ -98,7 +98,9 @@ def _add_train(sub) -> None:
     train.add_argument("--answer-adapter", choices=ANSWER_ADAPTERS,
                        help="shared: KEFT continues the stage-1 decoder adapter; own: KEFT trains a copy of it, "
                             "so the model still restates (default: the config's)")
-    train.add_argument("--train-data", dest="train_data", help="JSONL: {'text'} (autoencoder) or QA records (keft)")
+    train.add_argument("--train-data", dest="train_data",
+                       help="JSONL: {'text'} or a token file from `gmsa-rag data tokenize` (autoencoder), "
+                            "or QA records (keft)")
     train.add_argument("--eval-data", dest="eval_data", help="held-out JSONL in the same format")
     train.add_argument("--out", dest="out_dir", help="run directory (resumes if it holds a checkpoint)")
     train.add_argument("--steps", type=int)
@@ -582,6 +584,98 @@ def _add_app(sub) -> None:
     app.set_defaults(func=cmd_app)
 
 
+# ---------------------------------------------------------------- data
+
+
+def cmd_data_build(args) -> int:
+    from gmsa_rag.training.corpora import build_all
+    from gmsa_rag.training.corpora.doc_corpus import build_doc_corpus
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources else None
+    base = None if args.no_wiki_news else build_all(args.out)
+    docs = build_doc_corpus(args.out, sources=sources, cache_dir=args.cache, refresh=args.refresh,
+                            progress=not args.quiet)
+    failed = [r for r in docs.sources if r.error]
+    if args.json:
+        result = docs.to_dict()
+        if base is not None:
+            result["wiki_news"] = {"files": {k: str(v) for k, v in base.files.items()}, "counts": base.counts}
+        print(json.dumps(result, indent=2))
+    else:
+        for r in docs.sources:
+            if r.error:
+                print(f"{r.name:16s} FAILED: {r.error}")
+                continue
+            print(f"{r.name:16s} {r.files:6d} files {r.documents:6d} docs {r.passages.get('train', 0):7d}"
+                  f" + {r.passages.get('heldout', 0):5d} passages {r.tokens.get('train', 0):10,d}"
+                  f" + {r.tokens.get('heldout', 0):9,d} tokens  {r.seconds:6.1f} s{' (cached)' if r.cached else ''}")
+        t = docs.totals
+        print(f"total: {t['tokens_train']:,d} training tokens, {t['tokens_heldout']:,d} held-out "
+              f"({t['passages_train']:,d} + {t['passages_heldout']:,d} passages), {t['qa_train']:,d} + "
+              f"{t['qa_heldout']:,d} questions in {docs.seconds:.0f} s; "
+              f"wrote {', '.join(str(f) for f in docs.files.values())}")
+    for r in failed:
+        print(f"error: source {r.name}: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_data_tokenize(args) -> int:
+    import random
+    import time
+
+    from transformers import AutoTokenizer
+
+    from gmsa_rag.backbones import resolve_backbone
+    from gmsa_rag.io import read_jsonl
+    from gmsa_rag.training.token_file import write_token_file
+
+    start = time.perf_counter()
+    texts = [r["text"] for path in args.data for r in read_jsonl(path, ["text"])]
+    random.Random(args.seed).shuffle(texts)  # a --max-tokens file samples every input alike
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve_backbone(args.backbone).path), local_files_only=True)
+    tokens = write_token_file(args.out, texts, tokenizer, min_tokens=args.min_tokens, max_tokens=args.max_tokens)
+    size = Path(args.out).stat().st_size
+    result = {"out": args.out, "texts": len(tokens), "tokens": tokens.n_tokens, "bytes": size,
+              "bytes_per_token": round(size / tokens.n_tokens, 3), "tokenizer": tokens.tokenizer,
+              "seconds": round(time.perf_counter() - start, 1)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"wrote {args.out}: {tokens.n_tokens:,d} tokens in {len(tokens):,d} texts, {size / 1e6:.1f} MB "
+              f"({result['bytes_per_token']} bytes/token) in {result['seconds']} s")
+    return 0
+
+
+def _add_data(sub) -> None:
+    from gmsa_rag.training.corpora.doc_sources import DOC_SOURCES
+
+    data = sub.add_parser("data", help="build training data")
+    kinds = data.add_subparsers(dest="kind", required=True)
+    build = kinds.add_parser(
+        "build", help="the training corpora: Wikipedia/news (bundled) and Debian's documentation packages "
+                      "(downloaded once with apt-get into the cache)")
+    build.add_argument("--out", required=True, help="folder for the JSONL files")
+    build.add_argument("--sources", help="comma-separated documentation sources (default: all of "
+                                         + ", ".join(s.name for s in DOC_SOURCES) + ")")
+    build.add_argument("--no-wiki-news", action="store_true", help="only the documentation corpus")
+    build.add_argument("--cache", help="packages and conversions (default: $GMSA_RAG_CACHE/debian-docs)")
+    build.add_argument("--refresh", action="store_true", help="download the packages again")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.add_argument("--json", action="store_true")
+    build.set_defaults(func=cmd_data_build)
+
+    tok = kinds.add_parser("tokenize", help="pre-tokenize {'text'} JSONL files into one token file for "
+                                            "`gmsa-rag train --train-data` (compressed, checksummed)")
+    tok.add_argument("data", nargs="+", help="JSONL files with one {'text': ...} per line")
+    tok.add_argument("--out", required=True, help="the token file to write (e.g. DIR/ae_train.tok)")
+    tok.add_argument("--backbone", default="smollm2-135m-instruct", help="whose tokenizer")
+    tok.add_argument("--max-tokens", type=int, help="stop before this many tokens (a run-sized file)")
+    tok.add_argument("--min-tokens", type=int, default=16, help="leave out shorter texts")
+    tok.add_argument("--seed", type=int, default=0, help="the texts are shuffled with this seed first")
+    tok.add_argument("--json", action="store_true")
+    tok.set_defaults(func=cmd_data_tokenize)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -593,6 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
     _add_train(sub)
     _add_app(sub)
+    _add_data(sub)
     return parser
 
 

@@ -25,17 +25,28 @@ def parse_jsonl(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int,
         yield number, record
 
 
-def read_jsonl(path: str | Path, required: Sequence[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
-    """Read a JSONL file whose records have the ``required`` keys (the first ``limit`` records)."""
+def read_jsonl(
+    path: str | Path, required: Sequence[str] = (), limit: int | None = None, texts: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Read a JSONL file whose records have the ``required`` keys (the first ``limit`` records).
+
+    The values of the ``texts`` keys must be non-empty strings. InputError names the file and
+    line of the first bad record.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"data file not found: {path}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit must be an integer >= 1, got {limit!r}")
     records = []
     with path.open(encoding="utf-8") as handle:
         for number, record in parse_jsonl(handle, path):
-            missing = [k for k in required if k not in record]
+            missing = [k for k in (*required, *texts) if k not in record]
             if missing:
-                raise InputError(f"{path}:{number}: missing keys {missing}")
+                raise InputError(f"{path}:{number}: missing keys {missing} (keys: {sorted(record)[:8]})")
+            for key in texts:
+                if not isinstance(record[key], str) or not record[key].strip():
+                    raise InputError(f"{path}:{number}: {key!r} must be a non-empty string, got {record[key]!r:.80}")
             records.append(record)
             if limit is not None and len(records) >= limit:
                 break

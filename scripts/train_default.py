@@ -6,7 +6,9 @@ so the run can be repeated; on a GPU it uses bf16 autocast, on a CPU fp32 unless
     python scripts/train_default.py --data DIR --out DIR [--ae-steps N] [--keft-steps N] [--device cuda]
 
 DIR holds ae_train.jsonl / ae_heldout.jsonl / qa_train.jsonl / qa_heldout.jsonl
-(``gmsa_rag.training.corpora.build_all``). Outputs: OUT/ae, OUT/keft (save_pretrained
+(``gmsa-rag data build``, or ``gmsa_rag.training.corpora.build_all`` for the bundled text
+alone); ``--ae-train FILE`` trains stage 1 on another file, e.g. a token file of the
+documentation corpus (``gmsa-rag data tokenize``). Outputs: OUT/ae, OUT/keft (save_pretrained
 directories), OUT/*log.jsonl, OUT/quick_eval.json.
 """
 
@@ -58,15 +60,16 @@ def int_list(text: str) -> tuple[int, ...]:
 
 def ae_train_config(
     data: Path, out_dir: Path, steps: int, batch_size: int, time_limit_s: float | None, curriculum: bool = True,
-    precision: str = "auto", max_tokens: int = 128, **changes,
+    precision: str = "auto", max_tokens: int = 128, train_file: Path | None = None, **changes,
 ) -> TrainConfig:
     """Stage 1 recipe: encoder LoRA + LSA + decoder LoRA jointly, rate curriculum 1 -> 2 -> {4, 8}
     (off when continuing a trained model), windows of up to ``max_tokens`` in 1-2 chunks.
-    ``changes`` override single settings (the recipe search, scripts/ablation.py)."""
+    ``train_file`` replaces ``data/ae_train.jsonl`` (e.g. a token file of the documentation
+    corpus); ``changes`` override single settings (the recipe search, scripts/ablation.py)."""
     schedule = tuple((until, rate) for until, rate in RATE_CURRICULUM if until < steps) if curriculum else ()
     recipe = TrainConfig(
         stage="autoencoder",
-        train_data=str(data / "ae_train.jsonl"),
+        train_data=str(train_file or data / "ae_train.jsonl"),
         eval_data=str(data / "ae_heldout.jsonl"),
         out_dir=str(out_dir),
         steps=steps,
@@ -148,6 +151,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--ae-train", type=Path, default=None,
+                        help="stage-1 text instead of DATA/ae_train.jsonl: {'text'} JSONL or a token file "
+                             "(`gmsa-rag data tokenize`)")
     parser.add_argument("--work", type=Path, default=None, help="run directories (default: OUT/runs)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--ae-steps", type=int, default=3000, help="0: no stage 1 (KEFT on --init's weights)")
@@ -186,7 +192,8 @@ def main() -> None:
         model.load_trained(init, allow_missing_prefix=("decoder_lm.", "answer_lm."))
     if args.ae_steps:
         ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
-                             curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens)
+                             curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens,
+                             train_file=args.ae_train)
         Trainer(model, ae).run()
         export(model, args.out / "ae")
         shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")

@@ -132,10 +132,10 @@ def test_read_texts_jsonl(tmp_path):
     "content, message",
     [
         ('{"text": "ok"}\n{"text": "broken\n', r":2: not valid JSON"),
-        ('{"text": "ok"}\n{"body": "x"}\n', r':2: record has no "text" key'),
+        ('{"text": "ok"}\n{"body": "x"}\n', r":2: missing keys \['text'\]"),
         ('["text"]\n', r":1: expected a JSON object"),
-        ('{"text": ""}\n', r":1: \"text\" must be a non-empty string"),
-        ('{"text": 3}\n', r":1: \"text\" must be a non-empty string"),
+        ('{"text": ""}\n', r":1: 'text' must be a non-empty string"),
+        ('{"text": 3}\n', r":1: 'text' must be a non-empty string"),
         ("", "no records"),
         ("\n  \n", "no records"),
     ],
@@ -148,7 +148,7 @@ def test_read_texts_jsonl_errors(tmp_path, content, message):
 
 
 def test_read_texts_jsonl_missing_file(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="not found"):
         read_texts_jsonl(tmp_path / "absent.jsonl")
 
 

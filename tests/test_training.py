@@ -366,3 +366,30 @@ def test_a_checkpoint_from_before_a_new_setting_still_resumes(ae_file, tmp_path)
     assert config.resumes({**old, "out_dir": "/elsewhere"})
     assert not dataclasses.replace(config, mix_data=str(ae_file), mix_fraction=0.2, stage="keft").resumes(old)
     assert not dataclasses.replace(config, lr_encoder=1.0).resumes(old)
+
+
+def test_a_token_file_trains_like_its_jsonl(ae_file, tmp_path):
+    from gmsa_rag.training.token_file import write_token_file
+
+    m = model()
+    tok_file = tmp_path / "ae.tok"
+    write_token_file(tok_file, texts(), m.tokenizer)  # the same texts, pre-tokenized
+    Trainer(m, run_config(ae_file, tmp_path / "a", steps=3, eval_data=None)).run()
+    Trainer(model(), run_config(tok_file, tmp_path / "b", steps=3, eval_data=None)).run()
+    assert step_losses(tmp_path / "a") == step_losses(tmp_path / "b")
+    write_token_file(tok_file, ["x " * 40], _OtherTokenizer())
+    with pytest.raises(CheckpointError, match="tokenized by"):  # another tokenizer's ids are refused
+        Trainer(model(), run_config(tok_file, tmp_path / "c", steps=1))
+
+
+class _OtherTokenizer:
+    name_or_path = "other"
+
+    def __len__(self) -> int:
+        return 10
+
+    def get_vocab(self) -> dict[str, int]:
+        return {"x": 0}
+
+    def __call__(self, texts, add_special_tokens=False):
+        return {"input_ids": [[0] * len(t.split()) for t in texts]}

@@ -6,6 +6,9 @@
 # .carry/data. Stage 1 ~6.5 min, KEFT ~1.5 min, then a short evaluation; the model comes back as
 # bf16 shards under 15 MB each in $OUT/keft (scripts/train_default.py export), logs as one tar.gz.
 # Dry-run it on a CPU first:  DRY=1 PYTHON=.venv/bin/python DATA=DIR OUT=/tmp/out docs/training/device_run_v2.sh
+# AE_TRAIN=FILE trains stage 1 on FILE instead of DATA/ae_train.jsonl: a token file of the documentation
+# corpus fits the carry (`gmsa-rag data build --out D`, then `gmsa-rag data tokenize D/ae_train.jsonl
+# D/docs_train.jsonl --max-tokens 25000000 --out .carry/data/train.tok`, ~30 MB).
 set -u
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
 PYTHON=${PYTHON:-python3}
@@ -21,6 +24,7 @@ else
   ARGS=(--device cuda --ae-steps 4000 --ae-time 390 --keft-steps 1000 --keft-time 90 --batch-size 64 --keft-batch-size 64
         --eval-texts 64 --eval-qa 96 --eval-lengths 64,128)
 fi
+[ -n "${AE_TRAIN:-}" ] && ARGS+=(--ae-train "$AE_TRAIN")
 timeout 560 "$PYTHON" scripts/train_default.py --init "$INIT" --data "$DATA" --out "$WORK/main" "${ARGS[@]}" \
   > "$WORK/train.out" 2>&1
 echo "train exit $?"

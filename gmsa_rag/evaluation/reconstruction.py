@@ -21,8 +21,8 @@ import torch
 from tqdm import tqdm
 
 from gmsa_rag.config import DECODER_ROLES
-from gmsa_rag.io import parse_jsonl
 from gmsa_rag.errors import InputError
+from gmsa_rag.io import read_jsonl
 from gmsa_rag.evaluation.metrics import DEFAULT_PREFIX_TOKENS, ReconstructionScores, score_reconstruction
 from gmsa_rag.model.decoding import SamplingParams
 from gmsa_rag.model.gmsa import AUTOENCODER_PROMPT, GMSAModel
@@ -97,25 +97,7 @@ def read_texts_jsonl(path: str | Path, limit: int | None = None) -> list[str]:
     Raises InputError for a missing file, a line that is not a JSON object, a record without
     a non-empty string ``"text"``, or a file with no records. ``limit`` keeps the first N.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InputError(f"limit must be an integer >= 1, got {limit!r}")
-    texts: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, record in parse_jsonl(handle, path):
-            if "text" not in record:
-                raise InputError(f"{path}:{lineno}: record has no \"text\" key (keys: {sorted(record)[:8]})")
-            text = record["text"]
-            if not isinstance(text, str) or not text.strip():
-                raise InputError(f"{path}:{lineno}: \"text\" must be a non-empty string, got {text!r:.80}")
-            texts.append(text)
-            if limit is not None and len(texts) >= limit:
-                break
-    if not texts:
-        raise InputError(f"{path} holds no records (expected one {{\"text\": ...}} object per line)")
-    return texts
+    return [r["text"] for r in read_jsonl(path, limit=limit, texts=("text",))]
 
 
 def truncate_to_tokens(model: GMSAModel, text: str, max_tokens: int) -> tuple[str, int]:

@@ -15,8 +15,11 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from gmsa_rag.errors import InputError
 from gmsa_rag.model.gmsa import AUTOENCODER_PROMPT, GMSAModel, TrainBatch
+from gmsa_rag.training.token_file import TokenFile, tokenize_texts
 
 
 @dataclass(frozen=True)
@@ -34,16 +37,17 @@ def split_ids(ids: Sequence[int], max_len: int) -> list[tuple[int, ...]]:
 
 
 class AutoencoderSamples:
-    """Reconstruction samples from plain texts.
+    """Reconstruction samples from plain texts, or from a pre-tokenized :class:`TokenFile`.
 
-    Each text is tokenized once; a sample takes a window of ``min_tokens..max_tokens`` tokens
+    Texts are tokenized once (a token file already is); texts under ``min_tokens`` are
+    not sampled; a sample takes a window of ``min_tokens..max_tokens`` tokens
     and cuts it into 1..``max_chunks`` chunks of at most ``chunk_tokens``.
     """
 
     def __init__(
         self,
         model: GMSAModel,
-        texts: Sequence[str],
+        texts: Sequence[str] | TokenFile,
         *,
         chunk_tokens: int = 128,
         max_chunks: int = 2,
@@ -52,10 +56,14 @@ class AutoencoderSamples:
     ) -> None:
         if chunk_tokens > model.config.max_chunk_tokens:
             raise InputError(f"chunk_tokens={chunk_tokens} exceeds the model's max_chunk_tokens")
-        tok = model.tokenizer
-        self.texts = [ids for ids in (tok(t, add_special_tokens=False)["input_ids"] for t in texts) if len(ids) >= min_tokens]
-        if not self.texts:
-            raise InputError(f"no training text has at least {min_tokens} tokens")
+        if isinstance(texts, TokenFile):
+            keep = np.flatnonzero(texts.lengths() >= min_tokens)
+            if not len(keep):
+                raise InputError(f"no training text has at least {min_tokens} tokens")
+            self.tokens, self.index = texts, keep
+        else:
+            self.tokens = tokenize_texts(texts, model.tokenizer, min_tokens=min_tokens)
+            self.index = np.arange(len(self.tokens))
         self.prompt = tuple(model.format_prompt(AUTOENCODER_PROMPT))
         self.eos = model.tokenizer.eos_token_id
         self.chunk_tokens, self.max_chunks = chunk_tokens, max_chunks
@@ -64,12 +72,12 @@ class AutoencoderSamples:
     def sample(self, rng: random.Random, max_tokens: int | None = None) -> Sample:
         """A window of ``min_tokens..max_tokens`` tokens (``max_tokens`` caps the configured
         one: a length curriculum), cut into 1..``max_chunks`` chunks."""
-        ids = self.texts[rng.randrange(len(self.texts))]
+        ids = self.tokens.text_ids(int(self.index[rng.randrange(len(self.index))]))
         chunks_wanted = rng.randint(1, self.max_chunks)
         longest = min(len(ids), max_tokens or self.max_tokens, chunks_wanted * self.chunk_tokens)
         length = rng.randint(min(self.min_tokens, longest), longest)
         start = rng.randint(0, len(ids) - length)
-        window = ids[start : start + length]
+        window = ids[start : start + length].tolist()
         per_chunk = -(-length // chunks_wanted)
         return Sample(chunks=tuple(split_ids(window, per_chunk)), prompt=self.prompt, target=tuple(window) + (self.eos,))
 

@@ -33,6 +33,7 @@ from gmsa_rag.model.decoding import SamplingParams
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
 from gmsa_rag.io import fsync_dir, read_jsonl
 from gmsa_rag.training.data import AutoencoderSamples, MixedSamples, QASamples, batches
+from gmsa_rag.training.token_file import is_token_file, read_token_file
 
 STAGES = ("autoencoder", "keft")
 
@@ -252,8 +253,11 @@ class Trainer:
 
     def _source(self, path: str, stage: str | None = None):
         c = self.config
-        if (stage or c.stage) == "autoencoder":
-            texts = [r["text"] for r in read_jsonl(path, ["text"])]
+        if (stage or c.stage) == "autoencoder":  # {"text"} JSONL, or a token file (`gmsa-rag data tokenize`)
+            if is_token_file(path):
+                texts = read_token_file(path, self.model.tokenizer)
+            else:
+                texts = [r["text"] for r in read_jsonl(path, ["text"])]
             return AutoencoderSamples(
                 self.model, texts, chunk_tokens=c.chunk_tokens, max_chunks=c.max_chunks,
                 min_tokens=c.min_tokens, max_tokens=c.max_tokens,

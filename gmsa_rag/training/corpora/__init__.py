@@ -1,10 +1,13 @@
-"""Offline training and evaluation text for GMSA, built from real English prose.
+"""Training and evaluation text for GMSA, built from real English prose.
 
-Nothing here downloads anything. The text comes from data files that ship inside the
-``gensim`` wheel (its ``test/test_data`` folder): an English Wikipedia excerpt in MediaWiki
-XML and Australian Broadcasting Corporation news articles from the Lee et al. (2005)
-corpus. ``gmsa_rag/training/DATA_CARD.md`` describes sources, licences, cleaning, the QA
-templates, the split rule and the measured counts.
+Two corpora. The bundled one (:func:`build_all`) downloads nothing: its text comes from
+data files that ship inside the ``gensim`` wheel (its ``test/test_data`` folder), an
+English Wikipedia excerpt in MediaWiki XML and Australian Broadcasting Corporation news
+articles from the Lee et al. (2005) corpus. The documentation corpus
+(:func:`~gmsa_rag.training.corpora.doc_corpus.build_doc_corpus`, ``gmsa-rag data build``)
+reads Debian's documentation packages, fetched once with ``apt-get download`` into the
+user cache. ``gmsa_rag/training/DATA_CARD.md`` describes sources, licences, cleaning, the
+QA templates, the split rules and the measured counts.
 
 The modules, in the order the data flows through them:
 
@@ -25,6 +28,18 @@ The modules, in the order the data flows through them:
 9. ``qa``            :func:`qa_from_passage`, :func:`qa_examples` (extractive QA triples
                      for KEFT and evaluation)
 10. ``build``        :func:`write_jsonl`, :func:`build_all`
+
+The documentation corpus, in the same order:
+
+1. ``debian``        :func:`~debian.fetch_deb` (cached download), :func:`~debian.read_deb`
+                     (files out of a ``.deb``, nothing extracted), :func:`~debian.deb_info`
+2. ``doc_sources``   :data:`~doc_sources.DOC_SOURCES`: packages, formats, path patterns
+3. ``formats``       one converter per format (HTML, Info, man pages, POD) to paragraphs
+4. ``clean``         the prose filter (English, no code) and the paragraph key
+5. ``dedup``         exact (paragraphs) and near (passages, MinHash LSH) duplicates
+6. ``qa_doc_phrasing``, ``qa_doc_values``, ``qa_doc_templates``: question templates for
+                     documentation prose; ``doc_qa``: :func:`~doc_qa.doc_qa_examples`
+7. ``doc_corpus``    :func:`~doc_corpus.build_doc_corpus`, which runs all of it
 
 Everything is deterministic: no global RNG is touched; randomness comes from
 ``random.Random`` instances seeded from strings.

@@ -33,6 +33,10 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 _JUNK = re.compile(r"\{\{|\}\}|\[\[|\]\]|\||<|>|==|\(\s*\)|https?:|\.\.\.\.")
 
 
+# documentation prose names functions, headers and operators: only wiki markup and URLs go
+DOC_JUNK = re.compile(r"\{\{|\}\}|\[\[|\]\]|https?:|\.\.\.\.")
+
+
 def _is_abbreviation(before: str) -> bool:
     """Whether the word that ends ``before`` (at a period) is an abbreviation or initial."""
     token = before.rsplit(None, 1)[-1] if before.strip() else ""
@@ -69,14 +73,14 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _is_prose_sentence(sentence: str) -> bool:
-    """A usable sentence: 4-80 words, capitalised, properly ended, balanced, no markup."""
+def _is_prose_sentence(sentence: str, junk: re.Pattern[str] = _JUNK) -> bool:
+    """A usable sentence: 4-80 words, capitalised, properly ended, balanced, nothing ``junk`` matches."""
     words = sentence.split()
     if len(words) < 4 or len(words) > 80:
         return False
     if not sentence[-1] in ".!?\"'”’)":
         return False
-    if _JUNK.search(sentence):
+    if junk.search(sentence):
         return False
     if sentence.count("(") != sentence.count(")") or sentence.count('"') % 2:
         return False
@@ -95,7 +99,7 @@ def _validate_lengths(min_words: int, target_words: int, max_words: int) -> None
 
 
 def _passage_sentence_groups(
-    article: Article, min_words: int, target_words: int, max_words: int
+    article: Article, min_words: int, target_words: int, max_words: int, junk: re.Pattern[str] = _JUNK
 ) -> list[list[str]]:
     """Greedy packing of whole prose sentences into passages (lists of sentences).
 
@@ -115,7 +119,7 @@ def _passage_sentence_groups(
 
     for paragraph in article.text.split("\n\n"):
         for sentence in split_sentences(paragraph):
-            if not _is_prose_sentence(sentence):
+            if not _is_prose_sentence(sentence, junk):
                 continue
             k = len(sentence.split())
             if k > max_words:
@@ -133,9 +137,15 @@ def _passage_sentence_groups(
 
 
 def make_passages(
-    article: Article, min_words: int = 60, target_words: int = 100, max_words: int = 200
+    article: Article, min_words: int = 60, target_words: int = 100, max_words: int = 200,
+    junk: re.Pattern[str] = _JUNK,
 ) -> list[Passage]:
-    """Cut one document into passages of whole sentences (``min_words..max_words`` words)."""
+    """Cut one document into passages of whole sentences (``min_words..max_words`` words).
+
+    A sentence that ``junk`` matches is left out: by default markup left over from
+    Wikipedia, and code-like text (``<``, ``|``, ``==``, empty parentheses), which the
+    documentation corpus allows (:data:`DOC_JUNK`: "open()" and "<stdio.h>" are prose there).
+    """
     _validate_lengths(min_words, target_words, max_words)
     return [
         Passage(
@@ -144,7 +154,7 @@ def make_passages(
             text=" ".join(group),
             source=article.source,
         )
-        for i, group in enumerate(_passage_sentence_groups(article, min_words, target_words, max_words))
+        for i, group in enumerate(_passage_sentence_groups(article, min_words, target_words, max_words, junk))
     ]
 
 
