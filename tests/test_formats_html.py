@@ -390,3 +390,21 @@ def test_same_input_same_output():
         assert first.paragraphs, "every sample page has prose"
         assert html_to_doc(page) == first
         assert html_to_doc(page.encode("utf-8")) == first
+
+
+QT = """<html><head><title>QGizmo Class | Qt Core 5.15.8</title></head><body>
+<div class="header" id="qtdocheader"><div class="main"><div class="main-rounded">
+<div class="navigationbar"><ul><li><a href="index.html">Qt 5.15</a></li></ul></div>
+<div class="content"><div class="line"><div class="content mainContent">
+<div class="sidebar"><div class="toc"><h3>Contents</h3><ul><li><a href="#details">Detailed Description</a></li></ul></div></div>
+<h1 class="title">QGizmo Class</h1>
+<div class="table"><table class="alignedsummary"><tr><td>Header:</td><td>#include &lt;QGizmo&gt;</td></tr></table></div>
+<div class="descr"><h2 id="details">Detailed Description</h2>
+<p>The QGizmo class spins a gadget until it is told to stop.</p></div>
+</div></div></div></div></div></body></html>"""
+
+
+def test_qt_page_reads_main_content_inside_its_unclosed_header():
+    assert html_to_doc(QT) == ConvertedDoc(
+        "QGizmo Class | Qt Core 5.15.8", ("The QGizmo class spins a gadget until it is told to stop.",)
+    )

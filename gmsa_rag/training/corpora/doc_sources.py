@@ -211,6 +211,8 @@ DOC_SOURCES: tuple[DocSource, ...] = (
     DocSource("petsc-doc", ("petsc3.18-doc",), "html", ("usr/share/doc/petsc3.18-doc/docs/*.html",),
               ("*/docs/src/*", "*/changes/*")),
     DocSource("derby-doc", ("derby-doc",), "html", ("usr/share/doc/derby-doc/*.html",), _JAVADOC),
+    DocSource("qt5-doc", ("qtbase5-doc-html",), "html", ("usr/share/qt5/doc/*.html",),
+              ("*-members.html", "*-obsolete.html", "*-attribution-*.html", "*-module.html", "*/index.html")),
     DocSource("info-manuals", ("coreutils", "tar", "grep", "gawk", "sed", "findutils", "diffutils"), "info", _INFO),
     DocSource("manpages", ("manpages", "manpages-dev"), "man", _MAN),
     DocSource("perl-doc", ("perl-doc",), "pod", ("usr/share/perl/*/pod/*.pod",), ("*/perl5*delta.pod",)),

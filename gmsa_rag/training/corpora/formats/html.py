@@ -32,6 +32,8 @@ from gmsa_rag.training.corpora.formats import ConvertedDoc
 
 # the main region of a page, the first that matches wins; none: <body>
 MAIN_REGIONS: tuple[str, ...] = (
+    # Qt (qdoc): every page wraps its content in an unclosed div.header, a dropped class
+    "//div[contains(concat(' ', normalize-space(@class), ' '), ' mainContent ')]",
     "//div[@id='apicontent']",  # Node.js
     "//section[@id='main-content']",  # rustdoc
     "//*[@role='main']",  # Sphinx (div.body, RTD theme), javadoc (main)
