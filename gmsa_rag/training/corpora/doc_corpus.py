@@ -318,7 +318,7 @@ def build_doc_corpus(
         for what in ("passages", "words", "tokens") for split in split_records
     }
     totals["documents"] = sum(r.documents for r in reports)
-    questions = _questions(split_records, seed)
+    questions = _questions(split_records, seed, progress)
     for split, examples in questions.items():
         files[f"qa_{split}"] = out / f"docs_qa_{split}.jsonl"
         totals[f"qa_{split}"] = write_jsonl((_qa_record(ex) for ex in examples), files[f"qa_{split}"])
@@ -327,11 +327,13 @@ def build_doc_corpus(
     return DocCorpusSummary(out, files, reports, totals, time.perf_counter() - start)
 
 
-def _questions(split_records: dict[str, list[dict]], seed: int) -> dict[str, list[QAExample]]:
+def _questions(split_records: dict[str, list[dict]], seed: int, progress: bool) -> dict[str, list[QAExample]]:
     """KEFT questions per split; held-out ones whose fact a training passage states are dropped."""
-    train = split_records["train"]
-    heldout = doc_qa_examples(split_records["heldout"], seed=seed) if split_records["heldout"] else []
-    return {"train": doc_qa_examples(train, seed=seed) if train else [], "heldout": drop_seen(heldout, train)}
+    train, heldout = split_records["train"], split_records["heldout"]
+    return {
+        "train": doc_qa_examples(train, seed=seed, progress=progress) if train else [],
+        "heldout": drop_seen(doc_qa_examples(heldout, seed=seed, progress=progress), train) if heldout else [],
+    }
 
 
 def _write_card(

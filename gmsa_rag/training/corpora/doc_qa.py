@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import Sequence
 
+from tqdm.auto import tqdm
+
 from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora.passages import split_sentences
 from gmsa_rag.training.corpora.qa import (
@@ -154,6 +156,7 @@ def doc_qa_examples(
     seed: int = 0,
     max_per_passage: int = 2,
     distractors: tuple[int, int] = (1, 3),
+    progress: bool = False,
 ) -> list[QAExample]:
     """Extractive QA examples from the documentation passages of one split.
 
@@ -163,12 +166,13 @@ def doc_qa_examples(
     in the split is dropped, one asked twice with the same answer kept once.
     ``distractors`` (min, max) passages are attached, drawn from other documents of the
     same source (of any source where a source has under ``MIN_SOURCE_DOCS`` documents),
-    never holding the answer.
+    never holding the answer. ``progress`` shows a bar over the passages.
     """
     _check_qa_options(max_per_passage, distractors)
     records = _records(passages)
     proper = _proper_by_doc(records)
-    raw = [ex for p in records for ex in _passage_questions(p, proper[p.doc_id], max_per_passage)]
+    bar = tqdm(records, desc="questions", unit="passage", disable=not progress, leave=False)
+    raw = [ex for p in bar for ex in _passage_questions(p, proper[p.doc_id], max_per_passage)]
     source_of = {p.doc_id: p.source for p in records}
     pools = _distractor_pools(records)
     return [
