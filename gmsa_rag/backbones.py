@@ -721,6 +721,17 @@ def load_backbone(
     return model, tokenizer, resolved
 
 
+def load_tokenizer(name: str, *, cache_dir: Path | None = None) -> PreTrainedTokenizerBase:
+    """The tokenizer of a backbone alone (local files only, no remote code), e.g. to count tokens."""
+    from transformers import AutoTokenizer
+
+    resolved = resolve_backbone(name, cache_dir=cache_dir)
+    try:
+        return AutoTokenizer.from_pretrained(str(resolved.path), local_files_only=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise BackboneError(f"Cannot load the tokenizer of {resolved.name!r} from {resolved.path}: {exc}") from exc
+
+
 def resolve_embedder(name: str) -> Path:
     """Resolve an embedder name to a local sentence-transformers (or HF encoder) directory.
 

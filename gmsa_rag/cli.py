@@ -623,16 +623,14 @@ def cmd_data_tokenize(args) -> int:
     import random
     import time
 
-    from transformers import AutoTokenizer
-
-    from gmsa_rag.backbones import resolve_backbone
+    from gmsa_rag.backbones import load_tokenizer
     from gmsa_rag.io import read_jsonl
     from gmsa_rag.training.token_file import write_token_file
 
     start = time.perf_counter()
     texts = [r["text"] for path in args.data for r in read_jsonl(path, ["text"])]
     random.Random(args.seed).shuffle(texts)  # a --max-tokens file samples every input alike
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve_backbone(args.backbone).path), local_files_only=True)
+    tokenizer = load_tokenizer(args.backbone)
     tokens = write_token_file(args.out, texts, tokenizer, min_tokens=args.min_tokens, max_tokens=args.max_tokens)
     size = Path(args.out).stat().st_size
     result = {"out": args.out, "texts": len(tokens), "tokens": tokens.n_tokens, "bytes": size,

@@ -232,14 +232,6 @@ def _count_tokens(texts: list[str], tokenizer, batch: int = 1024) -> int:
     )
 
 
-def _backbone_tokenizer(backbone: str):
-    from transformers import AutoTokenizer
-
-    from gmsa_rag.backbones import resolve_backbone
-
-    return AutoTokenizer.from_pretrained(str(resolve_backbone(backbone).path), local_files_only=True)
-
-
 def _select(sources: Sequence[str | DocSource] | None) -> tuple[DocSource, ...]:
     """Sources by name (from :data:`DOC_SOURCES`) or as given; all of them for ``None``."""
     if sources is None:
@@ -274,7 +266,7 @@ def build_doc_corpus(
     cache, ``$GMSA_RAG_CACHE/debian-docs``); ``refresh`` downloads packages again.
     Token counts use ``backbone``'s tokenizer.
     """
-    from gmsa_rag.backbones import default_cache_dir
+    from gmsa_rag.backbones import default_cache_dir, load_tokenizer
 
     start = time.perf_counter()
     chosen = _select(sources)
@@ -284,7 +276,7 @@ def build_doc_corpus(
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "debian-docs"
     lengths = dict(min_words=min_words, target_words=target_words, max_words=max_words)
-    tokenizer = _backbone_tokenizer(backbone)
+    tokenizer = load_tokenizer(backbone)
     code = _code_digest()
     exact, near = dedup.ExactDuplicates(), dedup.NearDuplicates()
     split_records: dict[str, list[dict]] = {"train": [], "heldout": []}
