@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora import clean, debian, dedup, formats
-from gmsa_rag.training.corpora.build import _qa_record, _template_counts, write_jsonl
+from gmsa_rag.training.corpora.build import _prepare_out_dir, _qa_record, _template_counts, write_jsonl
 from gmsa_rag.training.corpora.debian import DebError, DebInfo, deb_info, fetch_deb, read_deb
 from gmsa_rag.training.corpora.doc_qa import doc_qa_examples, drop_seen
 from gmsa_rag.training.corpora.doc_sources import DOC_SOURCES, DocSource, alternatives
@@ -270,10 +270,7 @@ def build_doc_corpus(
 
     start = time.perf_counter()
     chosen = _select(sources)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"out_dir exists and is not a directory: {str(out)!r}")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _prepare_out_dir(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "debian-docs"
     lengths = dict(min_words=min_words, target_words=target_words, max_words=max_words)
     tokenizer = load_tokenizer(backbone)

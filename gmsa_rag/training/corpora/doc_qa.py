@@ -24,11 +24,11 @@ from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora.passages import split_sentences
 from gmsa_rag.training.corpora.qa import (
     _QUESTION_STOPWORDS,
+    _best_questions,
     _check_qa_options,
     _FactIndex,
     _pick_distractors,
     _proper_words,
-    _qa_id,
     _question_ok,
     _tidy_answer,
     _unambiguous,
@@ -107,25 +107,7 @@ def _doc_candidates(passage: Passage, proper: frozenset[str]) -> list[tuple[int,
 
 def _passage_questions(passage: Passage, proper: frozenset[str], max_per_passage: int) -> list[QAExample]:
     """The best questions of one passage: at most one per sentence and one per answer."""
-    out: list[QAExample] = []
-    used_answers: set[str] = set()
-    used_sentences: set[int] = set()
-    for _, s_index, question, answer, name in _doc_candidates(passage, proper):
-        if len(out) >= max_per_passage:
-            break
-        if answer in used_answers or s_index in used_sentences:
-            continue
-        used_answers.add(answer)
-        used_sentences.add(s_index)
-        out.append(QAExample(
-            id=_qa_id(passage.doc_id, question, answer),
-            question=question,
-            answers=[answer],
-            context=passage.text,
-            doc_id=passage.doc_id,
-            template=name,
-        ))
-    return out
+    return _best_questions(_doc_candidates(passage, proper), passage.text, passage.doc_id, max_per_passage)
 
 
 def _distractor_pools(passages: list[Passage]) -> dict[str, list[Passage]]:

@@ -157,23 +157,31 @@ def qa_from_passage(passage: Passage, article: Article, max_per_passage: int = 3
     """
     if passage.doc_id != article.doc_id:
         raise InputError(f"passage {passage.passage_id!r} does not come from {article.doc_id!r}")
+    return _best_questions(_candidates(passage, article), passage.text, article.doc_id, max_per_passage)
+
+
+def _best_questions(
+    candidates: list[tuple[int, int, str, str, str]], context: str, doc_id: str, max_per_passage: int
+) -> list[QAExample]:
+    """The first ``max_per_passage`` candidates (sorted best first), at most one per sentence
+    and one per answer, so the questions spread over the passage."""
     out: list[QAExample] = []
     used_answers: set[str] = set()
     used_sentences: set[int] = set()
-    for _, s_index, question, answer, name in _candidates(passage, article):
+    for _, s_index, question, answer, name in candidates:
         if len(out) >= max_per_passage:
             break
         if answer in used_answers or s_index in used_sentences:
             continue  # spread the questions over the passage
         used_answers.add(answer)
         used_sentences.add(s_index)
-        assert answer in passage.text
+        assert answer in context
         out.append(QAExample(
-            id=_qa_id(article.doc_id, question, answer),
+            id=_qa_id(doc_id, question, answer),
             question=question,
             answers=[answer],
-            context=passage.text,
-            doc_id=article.doc_id,
+            context=context,
+            doc_id=doc_id,
             template=name,
         ))
     return out
