@@ -1,8 +1,11 @@
-"""The app's backend: one collection, one model, one lock.
+"""The app's backend: one collection, one model, one lock, one batch scheduler.
 
-Everything that touches the model or writes the collection runs under :attr:`AppEngine.lock`
-(torch on a small CPU gains nothing from parallel requests, and the index is written in
-place). Nothing here imports Gradio: the UI layer (:mod:`app.ui`) turns these typed results
+Everything that reads or writes the collection (retrieval, the soft-token store, uploads,
+deletes) and every encoder run happens under :attr:`AppEngine.lock` (the index is written in
+place, and torch on a small CPU gains nothing from parallel requests). Decoding happens in
+the :class:`~gmsa_rag.serving.BatchScheduler`, outside the lock, so answers asked together
+are decoded together; with ``max_batch=1`` there is no scheduler and each answer holds the
+lock to its end (one at a time, the old server). Nothing here imports Gradio: the UI layer (:mod:`app.ui`) turns these typed results
 into components, and tests can drive the engine directly.
 """
 
@@ -15,12 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gmsa_rag.collection import Collection, CollectionInfo
-from gmsa_rag.documents import SAMPLE_DIR, Skipped
+from gmsa_rag.collection import Collection, CollectionInfo, IngestReport
+from gmsa_rag.documents import SAMPLE_DIR
 from gmsa_rag.errors import InputError
 from gmsa_rag.model import GMSAModel, SamplingParams, describe_sizes
-from gmsa_rag.pipeline import AnswerStats, RAGPipeline, Source
+from gmsa_rag.pipeline import AnswerStats, AnswerStream, RAGPipeline, Source
 from gmsa_rag.retrieval import default_index_dir
+from gmsa_rag.serving import BatchScheduler
 
 from app.uploads import Rejected, store_uploads
 
@@ -40,14 +44,12 @@ class DocumentRow:
 
 
 @dataclass
-class UploadResult:
-    """What an upload did: documents added / replaced / unchanged, and files refused."""
+class UploadResult(IngestReport):
+    """What an upload did: the ingest's documents added / replaced / unchanged and chunks added,
+    the files refused (before indexing, or unreadable: ``skipped`` is folded into ``rejected``)
+    and the chunks compressed into the store."""
 
-    added: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
-    chunks_added: int = 0
     compressed: int = 0  # chunks compressed into the store by this upload
 
     @property
@@ -72,10 +74,12 @@ class AppEngine:
     """Collection operations and answers for the app (thread-safe through one lock)."""
 
     def __init__(self, collection: Collection, upload_dir: Path, *, max_upload_bytes: int, params: SamplingParams,
-                 max_upload_files: int = 20) -> None:
+                 max_upload_files: int = 20, max_batch: int = 8) -> None:
         self.collection = collection
-        self.pipeline = RAGPipeline(collection)
         self.model: GMSAModel = collection.model
+        self.max_batch = max_batch
+        self.scheduler = BatchScheduler(self.model, max_batch=max_batch) if max_batch > 1 else None
+        self.pipeline = RAGPipeline(collection, self.scheduler)
         self.upload_dir = upload_dir
         self.max_upload_bytes = max_upload_bytes
         self.max_upload_files = max_upload_files
@@ -86,7 +90,7 @@ class AppEngine:
     def open(
         cls, model: GMSAModel, *, index: str = "app", root: str | Path | None = None, seed_sample: bool = True,
         max_upload_bytes: int = 20_000_000, max_upload_files: int = 20, max_new_tokens: int = 64,
-        progress: bool = True,
+        max_batch: int = 8, progress: bool = True,
     ) -> "AppEngine":
         """Open (or create) the app's collection; a new one starts with the bundled sample documents."""
         is_new = not (default_index_dir(index, root) / "index").exists()
@@ -97,6 +101,7 @@ class AppEngine:
         return cls(
             collection, collection.directory / "uploads", max_upload_bytes=max_upload_bytes,
             params=SamplingParams(max_new_tokens=max_new_tokens), max_upload_files=max_upload_files,
+            max_batch=max_batch,
         )
 
     @property
@@ -114,21 +119,21 @@ class AppEngine:
         with self.lock:
             for i, path in enumerate(stored.stored):
                 progress(i / max(1, len(stored.stored)), f"indexing {path.name}")
-                report = self.collection.ingest([path], compress=False, progress=False)
-                self._merge(result, report.added, report.replaced, report.unchanged, report.skipped, path)
-                result.chunks_added += report.chunks_added
+                self._merge(result, self.collection.ingest([path], compress=False, progress=False), path)
             if result.added or result.replaced:
                 progress(0.99, "precompressing new chunks")
                 result.compressed = self.collection.precompress(progress=True).computed
         return result
 
-    def _merge(self, result: UploadResult, added, replaced, unchanged, skipped: list[Skipped], path: Path) -> None:
-        result.added += added
-        result.replaced += replaced
-        result.unchanged += unchanged
-        for item in skipped:  # loaded but unusable (binary, not UTF-8, broken PDF...): drop the copy
+    @staticmethod
+    def _merge(result: UploadResult, report: IngestReport, path: Path) -> None:
+        result.added += report.added
+        result.replaced += report.replaced
+        result.unchanged += report.unchanged
+        result.chunks_added += report.chunks_added
+        for item in report.skipped:  # loaded but unusable (binary, not UTF-8, broken PDF...): drop the copy
             result.rejected.append(Rejected(path.name, item.reason.replace(str(path), path.name)))
-        if skipped and not (added or replaced or unchanged):
+        if report.skipped and not (report.added or report.replaced or report.unchanged):
             path.unlink(missing_ok=True)
 
     def delete(self, doc_id: str) -> int:
@@ -167,11 +172,11 @@ class AppEngine:
     def answer(self, question: str, *, mode: str = "gmsa", rate: int = 4, top_k: int = 4) -> Iterator[AnswerUpdate]:
         """Stream an answer: growing text with its sources, then a final update with stats.
 
-        The model runs in one worker thread for the whole answer, under the lock: the answer
-        finishes and the lock is released whatever the consumer does (a web server resumes
-        this generator on varying threads, or abandons it); ``GMSAModel.stream`` itself may be
-        resumed on any thread. Errors raised there (bad input: :class:`~gmsa_rag.errors.GMSAError`) are
-        re-raised here. Closing the generator early stops the worker after its current token.
+        One worker thread produces the whole answer (see :meth:`_produce` for what runs under the
+        lock): the answer finishes and the lock is released whatever the consumer does (a web
+        server resumes this generator on varying threads, or abandons it). Errors raised there
+        (bad input: :class:`~gmsa_rag.errors.GMSAError`) are re-raised here. Closing the
+        generator early stops the worker after its current token and frees its batch row.
         """
         updates: queue.Queue = queue.Queue()
         stop = threading.Event()
@@ -189,22 +194,40 @@ class AppEngine:
             stop.set()
 
     def _produce(self, question: str, mode: str, rate: int, top_k: int, out: queue.Queue, stop: threading.Event) -> None:
-        """The worker of :meth:`answer`: all model work of one answer, under the lock."""
+        """The worker of :meth:`answer`: retrieval and soft tokens under the lock, then the
+        decode (in the scheduler's batches, or still under the lock when there is none)."""
         try:
             with self.lock:
                 if stop.is_set():
                     return
                 stream = self.pipeline.stream(question, rate=rate, top_k=top_k, mode=mode, params=self.params)
-                text = ""
-                out.put(AnswerUpdate(text, stream.sources))
-                for piece in stream:
-                    if stop.is_set():
-                        return
-                    text += piece
-                    out.put(AnswerUpdate(text, stream.sources))
-                assert stream.answer is not None
-                out.put(AnswerUpdate(stream.answer.text, stream.sources, stream.answer.stats))
+                if self.scheduler is None:
+                    self._send(stream, out, stop)
+                    return
+            self._send(stream, out, stop)
         except BaseException as exc:  # handed to the consumer, which raises it
             out.put(exc)
         finally:
             out.put(_DONE)  # after the lock is released
+
+    @staticmethod
+    def _send(stream: AnswerStream, out: queue.Queue, stop: threading.Event) -> None:
+        """Put the growing answer on ``out``; stop (and free the decoder) when the consumer left."""
+        text = ""
+        out.put(AnswerUpdate(text, stream.sources))
+        pieces = iter(stream)
+        try:
+            for piece in pieces:
+                if stop.is_set():
+                    return
+                text += piece
+                out.put(AnswerUpdate(text, stream.sources))
+        finally:
+            pieces.close()
+        assert stream.answer is not None
+        out.put(AnswerUpdate(stream.answer.text, stream.sources, stream.answer.stats))
+
+    def close(self) -> None:
+        """Stop the batch scheduler (answers in progress finish first)."""
+        if self.scheduler is not None:
+            self.scheduler.close()

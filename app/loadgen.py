@@ -61,6 +61,7 @@ class RequestResult:
     outcome: str  # ANSWERED / REFUSED / ERROR / TIMEOUT
     latency_s: float
     error: str = ""
+    answer: str = ""  # the answer's text (answered requests), to compare servers
 
 
 @dataclass
@@ -146,6 +147,11 @@ def message_text(message: dict) -> str:
     return str(content)
 
 
+def answer_body(message: dict) -> str:
+    """An answer message's text without its stats line."""
+    return message_text(message).partition("<sub>")[0].strip()
+
+
 def check_answer(chat: list[dict], plot: Any, asked: Sequence[str]) -> str:
     """Why the returned chat and plot are wrong for a client that asked ``asked`` ("" when right).
 
@@ -227,6 +233,7 @@ def _ask_all(client: Any, plan: LoadPlan, client_id: int, deadline: float, out: 
                 result.outcome, result.error = ERROR, problem
             else:
                 chat, asked = reply[0], [*asked, question]
+                result.answer = answer_body(chat[-1])
         out.append(result)
 
 

@@ -28,6 +28,7 @@ class AppSettings:
     max_new_tokens: int = 64
     seed_sample: bool = True
     queue_size: int = 16  # waiting requests beyond this are refused ("queue full")
+    max_batch: int = 8  # answers decoded together; 1: one at a time
 
     @property
     def max_upload_bytes(self) -> int:
@@ -44,7 +45,7 @@ def open_engine(model: GMSAModel, settings: AppSettings) -> AppEngine:
     return AppEngine.open(
         model, index=settings.index, root=settings.root, seed_sample=settings.seed_sample,
         max_upload_bytes=settings.max_upload_bytes, max_upload_files=settings.max_upload_files,
-        max_new_tokens=settings.max_new_tokens,
+        max_new_tokens=settings.max_new_tokens, max_batch=settings.max_batch,
     )
 
 

@@ -173,7 +173,10 @@ def build_demo(engine: AppEngine) -> gr.Blocks:
     """The app's Blocks: chat with controls and a latency plot on the left, the collection on the right."""
     cb = Callbacks(engine)
     rates = list(engine.rates)
-    model_lock = {"concurrency_id": "model", "concurrency_limit": 1}  # one model user at a time
+    # Answers run side by side up to the scheduler's batch size (the engine serialises what must
+    # be); uploads and deletes one at a time.
+    answers = {"concurrency_id": "answer", "concurrency_limit": engine.max_batch}
+    model_lock = {"concurrency_id": "model", "concurrency_limit": 1}
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"## {TITLE}\nAnswers are decoded from a few soft tokens per retrieved chunk; "
                     "tick *compare* to also read the chunks as full text.")
@@ -211,8 +214,8 @@ def build_demo(engine: AppEngine) -> gr.Blocks:
 
         chat_in = [question, gmsa_chat, full_chat, latencies, rate, top_k, compare]
         chat_out = [gmsa_chat, full_chat, latencies, plot, question]
-        ask.click(cb.chat, chat_in, chat_out, api_name="ask", **model_lock)
-        question.submit(cb.chat, chat_in, chat_out, api_visibility="private", **model_lock)
+        ask.click(cb.chat, chat_in, chat_out, api_name="ask", **answers)
+        question.submit(cb.chat, chat_in, chat_out, api_visibility="private", **answers)
         clear.click(cb.clear, None, chat_out, api_visibility="private")
         compare.change(cb.toggle_compare, compare, full_chat, api_visibility="private")
         view = [summary, documents, doc_choice]

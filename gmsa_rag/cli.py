@@ -288,8 +288,9 @@ def _add_model_args(parser, text: bool = False) -> None:
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--root", default=None, help="where indexes live (default: ./indexes)")
     parser.add_argument(
-        "--precision", default="auto", choices=["auto", "fp32", "bf16"],
-        help="inference precision (auto: bf16 autocast on a CUDA GPU, fp32 on CPU)",
+        "--precision", default="auto", choices=["auto", "fp32", "bf16", "autocast"],
+        help="inference precision (bf16: decoder weights cast once; autocast: fp32 weights under bf16 "
+             "autocast; auto: bf16 on a CUDA GPU, fp32 on CPU)",
     )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
@@ -560,11 +561,13 @@ def cmd_app(args) -> int:
         raise InputError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
     if args.max_upload_files < 1:
         raise InputError(f"--max-upload-files must be >= 1, got {args.max_upload_files}")
+    if args.max_batch < 1:
+        raise InputError(f"--max-batch must be >= 1, got {args.max_batch}")
     settings = AppSettings(
         host=args.host, port=args.port, index=args.index, root=Path(args.root) if args.root else None,
         max_upload_mb=args.max_upload_mb, max_upload_files=args.max_upload_files,
         max_new_tokens=args.max_new_tokens, seed_sample=not args.no_sample,
-        queue_size=args.queue_size,
+        queue_size=args.queue_size, max_batch=args.max_batch,
     )
     serve(_load_model(args), settings)
     return 0
@@ -581,6 +584,8 @@ def _add_app(sub) -> None:
     app.add_argument("--max-upload-files", type=int, default=20, help="files accepted per upload batch")
     app.add_argument("--max-new-tokens", type=int, default=64)
     app.add_argument("--queue-size", type=int, default=16, help="requests allowed to wait; more are refused")
+    app.add_argument("--max-batch", type=int, default=8,
+                     help="answers decoded together (1: one at a time, each answer to its end)")
     app.set_defaults(func=cmd_app)
 
 

@@ -10,14 +10,20 @@ otherwise run), ``mode="closed"`` nothing. The same code answers from plain text
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
 from gmsa_rag.errors import InputError
 from gmsa_rag.model import GMSAModel, SamplingParams
+
+if TYPE_CHECKING:
+    from gmsa_rag.serving import BatchScheduler
 
 MODES = ("gmsa", "full", "closed")
 
@@ -31,17 +37,10 @@ class Source:
     text: str = field(repr=False, default="")
 
 
-@dataclass
-class AnswerStats:
-    """What one answer cost. Times in seconds; ``text_tokens`` is what the chunks cost as text."""
+@dataclass(kw_only=True)
+class StageTimes:
+    """Where an answer's time went, in seconds (one answer's, or medians over several)."""
 
-    mode: str
-    rate: int | None
-    top_k: int
-    text_tokens: int = 0
-    soft_tokens: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
     retrieval_s: float = 0.0
     store_s: float = 0.0
     compress_s: float = 0.0
@@ -50,6 +49,23 @@ class AnswerStats:
     decode_s: float = 0.0
     time_to_first_token_s: float = 0.0
     total_s: float = 0.0
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(StageTimes))
+
+
+@dataclass(kw_only=True)
+class AnswerStats(StageTimes):
+    """What one answer cost; ``text_tokens`` is what the chunks cost as text."""
+
+    mode: str
+    rate: int | None
+    top_k: int
+    text_tokens: int = 0
+    soft_tokens: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
     generated_tokens: int = 0  # decoded tokens (time to first token is timed at the first one)
     text_pieces: int = 0  # streamed pieces, about one per generated token
 
@@ -97,10 +113,12 @@ class AnswerStream:
 
     def __iter__(self) -> Iterator[str]:
         stats, self._ready = self.stats, time.perf_counter()
-        for piece in self._decode(self._token_decoded):
-            stats.text_pieces += 1
-            self._text.append(piece)
-            yield piece
+        # closing() so that a consumer who stops early stops the decoder now (a batched row leaves its batch)
+        with contextlib.closing(self._decode(self._token_decoded)) as pieces:
+            for piece in pieces:
+                stats.text_pieces += 1
+                self._text.append(piece)
+                yield piece
         stats.total_s = time.perf_counter() - self._start
         stats.decode_s = stats.total_s - stats.time_to_first_token_s if stats.generated_tokens else 0.0
         self.answer = Answer("".join(self._text).strip(), self.sources, stats)
@@ -122,13 +140,15 @@ def _check(model: GMSAModel, question: str, mode: str, rate: int) -> None:
         raise InputError(f"rate {rate!r} is not one this model was trained for: {list(model.config.rates)}")
 
 
-def _decoder(model, question, mode, chunks, soft, params) -> Callable[[Callable[[], None]], Iterator[str]]:
-    """The answer's decoding, started with a per-token callback (see :class:`AnswerStream`)."""
+def _decoder(model, question, mode, chunks, soft, params, scheduler=None) -> Callable[[Callable[[], None]], Iterator[str]]:
+    """The answer's decoding, started with a per-token callback (see :class:`AnswerStream`):
+    alone (``model.stream``), or as a row of the scheduler's batches."""
     if mode == "gmsa":
         prompt, reader = question, {"soft_tokens": soft}
     else:  # the plain backbone reads the chunks as text, or nothing (closed book)
         prompt, reader = (full_text_prompt(question, chunks) if mode == "full" else question), {"role": "base"}
-    return lambda on_token: model.stream(prompt, params=params, on_token=on_token, **reader)
+    run = model.stream if scheduler is None else scheduler.stream
+    return lambda on_token: run(prompt, params=params, on_token=on_token, **reader)
 
 
 def _align(model: GMSAModel, vectors: list[torch.Tensor], stats: AnswerStats) -> torch.Tensor:
@@ -165,11 +185,18 @@ def answer_chunks(
 
 
 class RAGPipeline:
-    """Question answering over a :class:`~gmsa_rag.collection.Collection`."""
+    """Question answering over a :class:`~gmsa_rag.collection.Collection`.
 
-    def __init__(self, collection) -> None:
+    With a :class:`~gmsa_rag.serving.BatchScheduler`, answers asked from several threads at
+    once are decoded together (retrieval and soft tokens stay in each caller's thread).
+    """
+
+    def __init__(self, collection, scheduler: BatchScheduler | None = None) -> None:
         self.collection = collection
         self.model: GMSAModel = collection.model
+        self.scheduler = scheduler
+        if scheduler is not None and scheduler.model is not self.model:
+            raise InputError("the batch scheduler serves another model than the collection's")
         collection.index.embedder  # load the embedder now, not inside the first question's timing
 
     def stream(
@@ -206,7 +233,7 @@ class RAGPipeline:
             stats.cache_hits, stats.cache_misses = fetched.hits, fetched.misses
             stats.store_s, stats.compress_s = fetched.store_s, fetched.compress_s
             soft = _align(self.model, fetched.vectors, stats)
-        decode = _decoder(self.model, question, mode, [s.text for s in sources], soft, params)
+        decode = _decoder(self.model, question, mode, [s.text for s in sources], soft, params, self.scheduler)
         return AnswerStream(decode, sources, stats, start)
 
     def ask(self, question: str, **kwargs) -> Answer:

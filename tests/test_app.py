@@ -264,13 +264,46 @@ def test_sources_escape_document_markup():
     assert "<" not in message["metadata"]["title"] and "img src=x" in message["metadata"]["title"]
 
 
-def test_answer_holds_the_model_lock(engine):
+def test_one_at_a_time_answer_holds_the_lock_to_its_end(collection, tmp_path):
+    engine = AppEngine(collection, tmp_path / "uploads", max_upload_bytes=LIMIT,
+                       params=SamplingParams(max_new_tokens=6), max_batch=1)
+    assert engine.scheduler is None
     updates = engine.answer("where is rome ?", top_k=1)
     next(updates)
     assert engine.lock.locked()
     for _ in updates:
         pass
     assert not engine.lock.locked()
+
+
+def test_batched_answers_decode_outside_the_lock_and_equal_one_at_a_time(engine, collection, tmp_path):
+    """The default engine retrieves under the lock and decodes in the scheduler's batches:
+    concurrent answers are the same as the one-at-a-time engine's, each in its own stream."""
+    import threading
+
+    questions = ["where is rome ?", "what is the capital of france ?", "where is berlin ?"]
+    single = AppEngine(collection, tmp_path / "uploads1", max_upload_bytes=LIMIT,
+                       params=SamplingParams(max_new_tokens=6), max_batch=1)
+    expected = [list(single.answer(q, top_k=2))[-1].text for q in questions]
+    updates = engine.answer(questions[0], top_k=2)
+    next(updates)  # the sources: retrieval is done
+    assert not engine.lock.locked()  # an upload need not wait for this decode
+    updates.close()  # the client went away mid-answer
+    engine.scheduler.max_wait_s = 0.5  # let the three questions meet in one batch
+    got: list = [None] * 3
+
+    def ask(i):
+        got[i] = list(engine.answer(questions[i], top_k=2))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [g[-1].text for g in got] == expected
+    assert all(g[-1].stats is not None and g[-1].stats.generated_tokens == 6 for g in got)
+    assert engine.scheduler.stats.largest > 1
+    engine.close()
 
 
 def test_answer_runs_the_model_in_one_thread_when_resumed_from_many(engine, monkeypatch):
@@ -336,7 +369,11 @@ def test_demo_is_safe_by_default(engine):
     assert len(chatbots) == 2 and all(c.sanitize_html and c.allow_tags is False for c in chatbots)
     names = {d.api_name for d in demo.fns.values() if d.api_visibility == "public"}
     assert {"ask", "upload", "delete", "collection"} <= names
-    assert all(d.concurrency_id == "model" for d in demo.fns.values() if d.api_name in ("ask", "upload", "delete"))
+    fns = {d.api_name: d for d in demo.fns.values()}
+    assert fns["upload"].concurrency_id == fns["delete"].concurrency_id == "model"
+    assert (fns["upload"].concurrency_limit, fns["delete"].concurrency_limit) == (1, 1)
+    # answers run side by side up to the scheduler's batch, never more
+    assert (fns["ask"].concurrency_id, fns["ask"].concurrency_limit) == ("answer", engine.max_batch)
 
 
 def test_cli_app_defaults_to_localhost():

@@ -24,11 +24,11 @@ MAX_RSS_GROWTH = 300_000_000  # bytes; generous: a leak per request or per sessi
 SERVER_SCRIPT = Path(__file__).with_name("app_server.py")
 
 
-def start_server(tmp_path: Path, queue_size: int) -> ServerProcess:
+def start_server(tmp_path: Path, queue_size: int, max_batch: int = 8) -> ServerProcess:
     """The tiny-model app on a free port with its own collection (the sample, indexed at start)."""
     port = free_port()
     argv = [sys.executable, str(SERVER_SCRIPT), "--port", str(port), "--root", str(tmp_path / "indexes"),
-            "--queue-size", str(queue_size), "--max-new-tokens", "6"]
+            "--queue-size", str(queue_size), "--max-new-tokens", "6", "--max-batch", str(max_batch)]
     return ServerProcess(argv, f"http://127.0.0.1:{port}/", tmp_path / "server.log",
                          child_env(OMP_NUM_THREADS="1")).start(timeout_s=DEADLINE_S)
 
@@ -72,8 +72,10 @@ def test_eight_sessions_ten_questions_each(tmp_path):
 
 
 def test_a_full_queue_refuses_cleanly_and_keeps_serving(tmp_path):
-    """Queue of 1, 8 clients firing at once: some refused with 'queue full', the rest answered."""
-    server = start_server(tmp_path, queue_size=1)
+    """Queue of 1, 8 clients firing at once at a one-at-a-time server: some refused with 'queue
+    full', the rest answered. (A batched server runs up to --max-batch answers at once, so
+    its queue only fills beyond that.)"""
+    server = start_server(tmp_path, queue_size=1, max_batch=1)
     try:
         assert ask_once(server.url, "warm up: what is ascii ?").outcome == ANSWERED
         report = run_load(LoadPlan(server.url, clients=8, per_client=3, deadline_s=DEADLINE_S))

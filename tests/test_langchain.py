@@ -101,6 +101,25 @@ def test_chain_invoke_and_batch(chain, collection):
     assert answers[0].content == answers[1].content  # greedy decoding
 
 
+def test_reader_with_a_scheduler_decodes_a_batch_together(collection):
+    """GMSAReader(scheduler=...): batch / abatch run their calls concurrently, the scheduler
+    decodes them as one batch, and each answer equals the unbatched one."""
+    from gmsa_rag.serving import BatchScheduler
+
+    questions = ["Which river is in Paris?", "What is the capital of Italy?", "Where is Berlin?"]
+    retriever = GMSARetriever(collection=collection, k=2)
+    plain = {"context": retriever, "question": RunnablePassthrough()} | GMSAReader(collection=collection, params=PIECES)
+    with BatchScheduler(collection.model, max_batch=4, max_wait_s=0.5) as scheduler:
+        reader = GMSAReader(collection=collection, params=PIECES, scheduler=scheduler)
+        batched = {"context": retriever, "question": RunnablePassthrough()} | reader
+        answers = batched.batch(questions)
+        async_answers = asyncio.run(batched.abatch(questions))
+    expected = [plain.invoke(q).content for q in questions]
+    assert [a.content for a in answers] == expected == [a.content for a in async_answers]
+    assert all(a.response_metadata["stats"]["mode"] == "gmsa" for a in answers)
+    assert scheduler.stats.largest > 1
+
+
 def test_chain_stream(chain, collection):
     chunks = list(chain.stream("Which river is in Paris?"))
     assert all(isinstance(c, AIMessageChunk) for c in chunks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -398,3 +400,32 @@ def test_loading_a_file_without_an_answering_adapter_copies_the_restating_one(tm
     restating = {k.removeprefix("decoder_lm."): v for k, v in state.items() if k.startswith("decoder_lm.")}
     assert all(torch.equal(shared.trained_state_dict()["decoder_lm." + k], v) for k, v in restating.items())
     assert all(torch.equal(state["answer_lm." + k], v) for k, v in restating.items())
+
+
+def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder():
+    """precision "bf16": each decoder role gets a bf16 twin (sharing one bf16 copy of the
+    backbone's weights), built once; compress still runs on the fp32 weights, so stored
+    vectors do not change; training and set_precision drop the twins."""
+    model = build(config=TINY.replace(decoder_adapter="lora", answer_adapter="own"))
+    before = model.compress(CHUNKS[:2])
+    model.set_precision("bf16")
+    answer, base = model.decoder_for("answer"), model.decoder_for("base")
+    assert answer is model.decoder_for("answer")  # made once
+    assert answer is not model.answer_lm and all(p.dtype == torch.bfloat16 for p in answer.parameters())
+    assert all(p.dtype == torch.float32 for p in model.backbone.parameters())
+    shared = {p.data_ptr() for p in base.parameters()}
+    assert len(shared & {p.data_ptr() for p in answer.parameters()}) == len(list(model.backbone.parameters()))
+    after = model.compress(CHUNKS[:2])
+    assert all(torch.equal(a.vectors[r], b.vectors[r]) for a, b in zip(before, after) for r in a.vectors)
+    assert isinstance(model.autocast(), contextlib.nullcontext)
+    soft = model.soft_tokens([after[0].vectors[4]])
+    text = "".join(model.stream("who ?", params=SamplingParams(max_new_tokens=4), soft_tokens=soft))
+    assert isinstance(text, str)
+    model.train()
+    assert model.decoder_for("answer") is model.answer_lm  # training never sees the twins
+    model.eval().set_precision("autocast")
+    assert model.decoder_for("answer") is model.answer_lm
+    assert not isinstance(model.autocast(), contextlib.nullcontext)
+    assert model.set_precision("auto").resolved_precision() == "fp32"  # on CPU
+    with pytest.raises(InputError, match="precision"):
+        model.set_precision("fp8")

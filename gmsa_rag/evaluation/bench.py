@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from gmsa_rag.model import GMSAModel, SamplingParams
 from gmsa_rag.model.gmsa import describe_sizes
+from gmsa_rag.pipeline import StageTimes
 
 
 def _median(values: Sequence[float]) -> float:
@@ -65,22 +66,15 @@ def bench_precompress(model: GMSAModel, texts: Sequence[str], *, batch_size: int
     )
 
 
-@dataclass
-class LatencyRow:
-    """Medians (seconds) of one mode at one context size."""
+@dataclass(kw_only=True)
+class LatencyRow(StageTimes):
+    """Medians (seconds) of one mode at one context size: each of the answers' stage times, and
+    the ratios against full text."""
 
     mode: str
     rate: int | None
     context_tokens: int
     soft_tokens: int
-    time_to_first_token_s: float
-    total_s: float
-    retrieval_s: float = 0.0
-    store_s: float = 0.0
-    compress_s: float = 0.0
-    lsa_s: float = 0.0
-    prefill_s: float = 0.0
-    decode_s: float = 0.0
     prefill_bound_s: float = 0.0  # bare decoder prefill of the same number of positions
     ttft_speedup_vs_full: float = 0.0
     total_speedup_vs_full: float = 0.0
@@ -155,8 +149,7 @@ def bench_latency(
         full_ttft = _median([s.time_to_first_token_s for s in runs[("full", None, False)]])
         full_total = _median([s.total_s for s in runs[("full", None, False)]])
         for (mode, rate, cold), stats in runs.items():
-            med = {k: _median([getattr(s, k) for s in stats]) for k in (
-                "time_to_first_token_s", "total_s", "retrieval_s", "store_s", "compress_s", "lsa_s", "prefill_s", "decode_s")}
+            med = {k: _median([getattr(s, k) for s in stats]) for k in StageTimes.names()}
             soft = stats[0].soft_tokens
             prompt_len = len(model.format_prompt(question))
             row = LatencyRow(

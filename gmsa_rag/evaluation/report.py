@@ -121,14 +121,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def resolved_precision(model: GMSAModel) -> str:
-    """The precision inference actually runs at: "bf16" (autocast) or "fp32"."""
-    from gmsa_rag.model.gmsa import fast_bf16
-
-    bf16 = model.precision == "bf16" or (model.precision == "auto" and fast_bf16(model.device))
-    return "bf16" if bf16 else "fp32"
-
-
 @dataclass
 class RunInfo:
     """Provenance: when, with what command, model and data."""
@@ -243,7 +235,7 @@ def _run_info(model: GMSAModel, settings: ReportSettings, questions: list[dict],
     return RunInfo(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), command=command,
         model=model_name, fingerprint=model.fingerprint(), backbone=model.config.backbone,
-        rates=list(model.config.rates), precision=resolved_precision(model),
+        rates=list(model.config.rates), precision=model.resolved_precision(),
         questions=str(settings.questions), questions_sha256=hashlib.sha256(records).hexdigest(),
         n_questions=len(questions), docs=str(settings.docs), docs_sha256=_sha256_file(Path(settings.docs)),
         n_docs=n_docs, settings=shown,

@@ -131,12 +131,13 @@ def _metadata(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _answer_stream(collection: Any, question: Any, docs: Sequence[Any], rate: int, params: SamplingParams) -> AnswerStream:
+def _answer_stream(collection: Any, question: Any, docs: Sequence[Any], rate: int, params: SamplingParams,
+                   scheduler: Any = None) -> AnswerStream:
     """Answer ``question`` from ``docs`` (Documents) through :class:`RAGPipeline`; closed-book without docs."""
     if not all(isinstance(d, Document) for d in docs):
         raise InputError("the context must be a list of Documents")
     hits = [_hit(d, i, collection.model.tokenizer) for i, d in enumerate(docs)]
-    return RAGPipeline(collection).stream(
+    return RAGPipeline(collection, scheduler).stream(
         question, rate=rate, top_k=max(1, len(hits)), mode="gmsa" if hits else "closed", params=params, hits=hits
     )
 
@@ -158,6 +159,9 @@ class GMSAReader(RunnableSerializable[dict, AIMessage]):
     """Full decoding settings; when given, ``max_new_tokens`` is ignored."""
     context_key: str = "context"
     question_key: str = "question"
+    scheduler: Any = None
+    """A :class:`gmsa_rag.serving.BatchScheduler` on the collection's model: concurrent calls
+    (``batch``, ``abatch``, several threads or tasks) are then decoded together."""
 
     # ------------------------------------------------------------ core
 
@@ -171,7 +175,7 @@ class GMSAReader(RunnableSerializable[dict, AIMessage]):
         if isinstance(docs, Document):
             docs = [docs]
         params = self.params or SamplingParams(max_new_tokens=self.max_new_tokens)
-        return _answer_stream(self.collection, question, list(docs), self.rate, params)
+        return _answer_stream(self.collection, question, list(docs), self.rate, params, self.scheduler)
 
     def _run(self, input: Any) -> AIMessage:
         answer = self._answer_stream(input).result()
@@ -267,6 +271,8 @@ class ChatGMSA(BaseChatModel):
     streaming: bool = False
     timeout: float | None = None  # accepted for LangChain's standard parameters; decoding is local
     max_retries: int | None = None
+    scheduler: Any = None
+    """A :class:`gmsa_rag.serving.BatchScheduler`: concurrent calls are decoded together (see :class:`GMSAReader`)."""
 
     @property
     def _llm_type(self) -> str:
@@ -295,7 +301,7 @@ class ChatGMSA(BaseChatModel):
         sampling = bool(self.temperature)
         params = SamplingParams(max_new_tokens=self.max_tokens, do_sample=sampling,
                                 temperature=self.temperature if sampling else 1.0, top_p=self.top_p)
-        return _answer_stream(self.collection, question.text, list(documents), self.rate, params)
+        return _answer_stream(self.collection, question.text, list(documents), self.rate, params, self.scheduler)
 
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None,

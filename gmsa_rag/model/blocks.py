@@ -83,6 +83,22 @@ def share_copy(module: nn.Module, shared: nn.Module) -> nn.Module:
     return copy.deepcopy(module, memo)
 
 
+def cast_copy(module: nn.Module, casts: dict[int, nn.Parameter], dtype: torch.dtype) -> nn.Module:
+    """Deep-copy ``module`` with every parameter in ``dtype`` (frozen), for inference.
+
+    ``casts`` maps an original parameter's id to its cast copy and is filled as parameters
+    are cast, so copies made with the same ``casts`` share their cast weights (one bf16 copy
+    of a backbone serves every decoder made from it). Buffers stay shared and as they are
+    (rotary frequencies keep fp32).
+    """
+    memo: dict[int, object] = {id(b): b for b in module.buffers()}
+    for param in module.parameters():
+        if id(param) not in casts:
+            casts[id(param)] = nn.Parameter(param.detach().to(dtype), requires_grad=False)
+        memo[id(param)] = casts[id(param)]
+    return copy.deepcopy(module, memo)
+
+
 def linear_names(layers: nn.ModuleList) -> list[str]:
     """Names of the nn.Linear leaves of a decoder layer (q_proj, ..., down_proj)."""
     names = {name.rsplit(".", 1)[-1] for name, mod in layers.named_modules() if isinstance(mod, nn.Linear)}

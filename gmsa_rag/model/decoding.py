@@ -7,12 +7,13 @@ prompt), the full-text baseline and closed-book answers.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 from gmsa_rag.errors import InputError
 from gmsa_rag.model.blocks import positions_from_mask
@@ -91,22 +92,122 @@ class Decoder:
     ) -> Iterator[torch.Tensor]:
         """Yield the next token of every row, (b,) long, until all rows hit EOS or the budget.
 
-        Rows that finished keep yielding EOS so shapes stay aligned.
+        Rows that finished keep yielding EOS so shapes stay aligned (:class:`DecodeBatch` lets
+        them leave instead).
         """
-        logits, cache = self.prefill(embeds, mask)
-        b = embeds.shape[0]
-        done = torch.zeros(b, dtype=torch.bool, device=embeds.device)
+        batch = DecodeBatch(self, embeds, mask, params, generator)
+        done = torch.zeros(batch.size, dtype=torch.bool, device=embeds.device)
         eos = next(iter(self.eos_token_ids)) if self.eos_token_ids else 0
-        for step in range(params.max_new_tokens):
-            tokens = pick_tokens(logits, params, generator)  # (b,)
+        while True:
+            tokens = batch.next_tokens()  # (b,)
             tokens = torch.where(done, torch.full_like(tokens, eos), tokens)
             if not params.ignore_eos:
                 done |= is_eos(tokens, self.eos_token_ids)
             yield tokens
-            if bool(done.all()) or step == params.max_new_tokens - 1:
+            if bool(done.all()) or batch.exhausted:
                 return
-            mask = torch.cat([mask, mask.new_ones(b, 1)], dim=1)
-            logits = self.decode_step(tokens, mask, cache)
+            batch.advance(tokens)
+
+
+class DecodeBatch:
+    """Rows decoded together: one prefill, then one decode step per token for the rows still
+    running. Rows leave with :meth:`keep` (finished, or their caller went away); the KV cache,
+    mask and logits shrink with them, so a finished row costs nothing afterwards.
+
+        batch = DecodeBatch(decoder, embeds, mask, params)   # prefill
+        tokens = batch.next_tokens()                          # (b,)
+        batch.keep(rows); batch.advance(tokens[rows])         # one step for the rows kept
+    """
+
+    def __init__(self, decoder: Decoder, embeds: torch.Tensor, mask: torch.Tensor, params: SamplingParams,
+                 generator: torch.Generator | None = None) -> None:
+        self.decoder, self.params, self.generator = decoder, params, generator
+        self.logits, self.cache = decoder.prefill(embeds, mask)  # (b, V)
+        self.mask = mask  # (b, T)
+        self.steps = 0  # tokens picked so far, per row
+
+    @property
+    def size(self) -> int:
+        return self.mask.shape[0]
+
+    @property
+    def exhausted(self) -> bool:
+        """Every row has had its ``max_new_tokens``."""
+        return self.steps >= self.params.max_new_tokens
+
+    def next_tokens(self) -> torch.Tensor:
+        """The next token of every row, (b,) long."""
+        self.steps += 1
+        return pick_tokens(self.logits, self.params, self.generator)
+
+    def keep(self, rows: Sequence[int]) -> None:
+        """Keep only these rows (indices into the current batch, in order)."""
+        if list(rows) == list(range(self.size)):
+            return
+        index = torch.tensor(list(rows), dtype=torch.long, device=self.mask.device)
+        self.cache.batch_select_indices(index)
+        self.mask, self.logits = self.mask[index], self.logits[index]
+
+    def advance(self, tokens: torch.Tensor) -> None:
+        """Feed each row its token (b,) and compute the next logits."""
+        self.mask = torch.cat([self.mask, self.mask.new_ones(self.size, 1)], dim=1)
+        self.logits = self.decoder.decode_step(tokens, self.mask, self.cache)
+
+    @property
+    def joinable(self) -> bool:
+        """Whether other rows can :meth:`join`: every cache layer a plain growing one (not a
+        sliding window, whose padding would shift what it keeps)."""
+        return all(type(layer) is DynamicLayer and layer.is_initialized for layer in self.cache.layers)
+
+    def join(self, other: "DecodeBatch") -> None:
+        """Append ``other``'s rows (prefilled apart, same decoder) after this batch's, between
+        two steps. The shorter side's KV cache and mask are padded on the left; the mask hides
+        the padding and positions come from the mask, so no row's tokens change."""
+        if not (self.joinable and other.joinable):
+            raise ValueError("only batches with plain dynamic KV caches can join")
+        length = max(self.mask.shape[1], other.mask.shape[1])
+        for mine, theirs in zip(self.cache.layers, other.cache.layers):  # keys/values: (b, heads, T, d)
+            mine.keys = torch.cat([_left_pad(mine.keys, length, -2), _left_pad(theirs.keys, length, -2)])
+            mine.values = torch.cat([_left_pad(mine.values, length, -2), _left_pad(theirs.values, length, -2)])
+        self.mask = torch.cat([_left_pad(self.mask, length, -1), _left_pad(other.mask, length, -1)])
+        self.logits = torch.cat([self.logits, other.logits])
+
+
+def _left_pad(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+    """Zeros in front along ``dim`` (-1 or -2) up to ``length``."""
+    missing = length - x.shape[dim]
+    if missing == 0:
+        return x
+    pad = (missing, 0) if dim == -1 else (0, 0, missing, 0)
+    return torch.nn.functional.pad(x, pad)
+
+
+class IncrementalText:
+    """Token ids in, text pieces out, as a stream shows them: each piece is what the decoded
+    text gained; an incomplete multi-byte character is held back until it is whole."""
+
+    def __init__(self, detokenize: Callable[[Sequence[int]], str]) -> None:
+        self._detokenize = detokenize
+        self.ids: list[int] = []
+        self._shown = ""
+
+    def add(self, token: int) -> str:
+        """Append a token; the new text ("" when none yet)."""
+        self.ids.append(token)
+        text = self._detokenize(self.ids)
+        if text.endswith("\ufffd"):
+            return ""
+        return self._show(text)
+
+    def finish(self) -> str:
+        """Whatever is still held back."""
+        return self._show(self._detokenize(self.ids))
+
+    def _show(self, text: str) -> str:
+        if len(text) <= len(self._shown):
+            return ""
+        piece, self._shown = text[len(self._shown) :], text
+        return piece
 
 
 def is_eos(tokens: torch.Tensor, eos_token_ids: set[int]) -> torch.Tensor:

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,8 @@ from torch import nn
 
 from gmsa_rag.config import ALL_LINEAR, DECODER_ROLES, GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
-from gmsa_rag.model.blocks import base_model, linear_names, positions_from_mask, share_copy
-from gmsa_rag.model.decoding import Decoder, SamplingParams
+from gmsa_rag.model.blocks import base_model, cast_copy, linear_names, positions_from_mask, share_copy
+from gmsa_rag.model.decoding import Decoder, IncrementalText, SamplingParams
 from gmsa_rag.model.encoder import Encoder
 from gmsa_rag.model.lsa import LayerSemanticAlignment, LinearAligner
 from gmsa_rag.model.merging import MemoryTokens, check_rate, group_merge
@@ -65,16 +66,13 @@ class TrainBatch:
     target_ids: list[list[int]]
 
 
-PRECISIONS = ("fp32", "bf16", "auto")
+PRECISIONS = ("fp32", "bf16", "autocast", "auto")
+_CAST_LOCK = threading.Lock()  # making bf16 decoder twins (rare; one lock for every model)
 
 
-def fast_bf16(device: torch.device) -> bool:
-    """Whether bf16 autocast pays off for inference here: on a CUDA GPU with bf16.
-
-    Not on CPUs, even with AMX: measured on a 2-core AMX CPU, autocast halves a 2,048-token
-    prefill but re-casts the fp32 weights at every decode step, so 32 answer tokens took 4.7 s
-    instead of 1.7 s (``gmsa-rag bench latency --precision bf16``).
-    """
+def bf16_pays_off(device: torch.device) -> bool:
+    """Whether bf16 weights are the faster inference here (what ``"auto"`` picks): on a CUDA
+    GPU with bf16. Not on CPUs, where fp32 measured as fast (see the README's Precision)."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
@@ -161,6 +159,7 @@ class GMSAModel(nn.Module):
         self._eos = self._eos_token_ids()
         self._fingerprint: str | None = None
         self.precision = "fp32"
+        self._casts: tuple[dict, dict] | None = None  # bf16 decoder twins (precision "bf16")
         self.to(next(backbone.parameters()).device)
 
     # ---------------------------------------------------------------- construction
@@ -224,20 +223,47 @@ class GMSAModel(nn.Module):
         return ids
 
     def set_precision(self, precision: str) -> "GMSAModel":
-        """Inference precision of LSA and decoding: "fp32" (exact, the default), "bf16" (autocast)
-        or "auto" (bf16 where it pays off: a CUDA GPU; see :func:`fast_bf16`). :meth:`compress` always runs
-        at the weights' precision, so stored vectors never depend on this. Training is unaffected."""
+        """Inference precision of LSA and decoding (:data:`PRECISIONS`): "fp32" (exact, the
+        default); "bf16": the decoders' weights cast to bf16 once (LSA stays fp32); "autocast":
+        fp32 weights under bf16 autocast (re-cast at every step); "auto": bf16 where it pays
+        off (:func:`bf16_pays_off`), else fp32. :meth:`compress` always runs at the weights'
+        precision, so stored vectors and their keys never depend on this. Training is unaffected."""
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.precision = precision
+        self._drop_casts()
         return self
 
+    def resolved_precision(self) -> str:
+        """:attr:`precision`, with "auto" resolved for this device ("bf16" or "fp32")."""
+        if self.precision != "auto":
+            return self.precision
+        return "bf16" if bf16_pays_off(self.device) else "fp32"
+
     def autocast(self):
-        """The autocast context for inference at :attr:`precision` (a no-op for fp32)."""
-        use = self.precision == "bf16" or (self.precision == "auto" and fast_bf16(self.device))
-        if not use:
+        """The autocast context for inference at :attr:`precision` (a no-op but for "autocast")."""
+        if self.resolved_precision() != "autocast":
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _cast_decoder(self, module: nn.Module) -> nn.Module:
+        """``module``'s bf16 twin for inference, made once; twins share one bf16 copy of the
+        backbone's weights, and the fp32 weights stay for the encoder and training."""
+        with _CAST_LOCK:  # a scheduler thread and its callers may ask at once
+            if self._casts is None:
+                self._casts = ({}, {})
+            casts, twins = self._casts
+            if id(module) not in twins:
+                twins[id(module)] = cast_copy(module, casts, torch.bfloat16).eval()
+            return twins[id(module)]
+
+    def _drop_casts(self) -> None:
+        """Forget the bf16 twins (the weights changed, or the precision)."""
+        self._casts = None
+
+    def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), ...: twins would stay behind
+        self._drop_casts()
+        return super()._apply(fn, *args, **kwargs)
 
     @property
     def decoder(self) -> nn.Module:
@@ -251,10 +277,14 @@ class GMSAModel(nn.Module):
         if role not in DECODER_ROLES:
             raise InputError(f"decoder role must be one of {DECODER_ROLES}, got {role!r}")
         if role == "base" or self.config.decoder_adapter == "none":
-            return self.backbone
-        if role == "restate":
-            return self.backbone if self.config.restate_decoder == "base" else self.decoder_lm
-        return self.answer_lm if self.config.answer_adapter == "own" else self.decoder_lm
+            module = self.backbone
+        elif role == "restate":
+            module = self.backbone if self.config.restate_decoder == "base" else self.decoder_lm
+        else:
+            module = self.answer_lm if self.config.answer_adapter == "own" else self.decoder_lm
+        if self.training or self.resolved_precision() != "bf16":
+            return module
+        return self._cast_decoder(module)
 
     def reset_answer_adapter(self) -> None:
         """Make the answering adapter a copy of the restating one (answer_adapter "own"): what
@@ -268,6 +298,7 @@ class GMSAModel(nn.Module):
                 if id(param) not in base:
                     param.copy_(restating[name])
         self._fingerprint = None
+        self._drop_casts()
 
     @property
     def device(self) -> torch.device:
@@ -470,7 +501,7 @@ class GMSAModel(nn.Module):
     def _prepare(
         self, prompts: Sequence[str], prefixes: Sequence[torch.Tensor | None], role: str
     ) -> tuple[Decoder, torch.Tensor, torch.Tensor]:
-        decoder = Decoder(self.decoder_for(role), self._eos)
+        decoder = self.runner(role)
         prompt_ids = [self.format_prompt(p) for p in prompts]
         embeds, mask, _ = self._decoder_inputs(decoder.model, prefixes, prompt_ids, left_pad=True)
         return decoder, embeds, mask
@@ -523,8 +554,7 @@ class GMSAModel(nn.Module):
             prefix = soft_tokens if soft_tokens is not None else self._prefixes(1, None if context is None else [context])[0]
             decoder, embeds, mask = self._prepare([prompt], [prefix], role)
             steps = decoder.iterate(embeds, mask, params, generator)
-        ids: list[int] = []
-        emitted = ""
+        text = self.incremental_text()
         while True:
             with torch.inference_mode(), self.autocast():
                 tokens = next(steps, None)
@@ -535,16 +565,28 @@ class GMSAModel(nn.Module):
             token = int(tokens[0])
             if token in self._eos and not params.ignore_eos:
                 break
-            ids.append(token)
-            text = self._detokenize(ids)
-            if text.endswith("\ufffd"):  # an incomplete multi-byte character: wait for more
-                continue
-            if len(text) > len(emitted):
-                yield text[len(emitted) :]
-                emitted = text
-        final = self._detokenize(ids)
-        if len(final) > len(emitted):
-            yield final[len(emitted) :]
+            if piece := text.add(token):
+                yield piece
+        if piece := text.finish():
+            yield piece
+
+    def prompt_embeds(self, prompt: str, soft_tokens: torch.Tensor | None = None, role: str = "answer") -> torch.Tensor:
+        """One answer's decoder input, [soft tokens ; embed(formatted prompt)]: (T, d).
+
+        Raises :class:`~gmsa_rag.errors.InputError` when it exceeds the backbone's context.
+        What :class:`~gmsa_rag.serving.BatchScheduler` pads into a batch.
+        """
+        decoder = self.decoder_for(role)
+        embeds, _, _ = self._decoder_inputs(decoder, [soft_tokens], [self.format_prompt(prompt)])
+        return embeds[0]
+
+    def runner(self, role: str = "answer") -> Decoder:
+        """The prefill / decode steps of one role's decoder (:meth:`decoder_for`)."""
+        return Decoder(self.decoder_for(role), self._eos)
+
+    def incremental_text(self) -> IncrementalText:
+        """Turns this model's answer tokens into streamed text pieces (stops at EOS)."""
+        return IncrementalText(self._detokenize)
 
     def _detokenize(self, ids: Sequence[int]) -> str:
         kept = []
@@ -571,6 +613,7 @@ class GMSAModel(nn.Module):
 
     def train(self, mode: bool = True) -> "GMSAModel":
         self._fingerprint = None
+        self._drop_casts()
         return super().train(mode)
 
     def save_pretrained(self, directory: str | Path, dtype: torch.dtype | None = None) -> Path:
@@ -644,6 +687,7 @@ class GMSAModel(nn.Module):
                     raise CheckpointError(f"{path}: {name} has shape {tuple(value.shape)}, expected {tuple(own[name].shape)}")
                 params[name].copy_(value.to(params[name].dtype))
         self._fingerprint = None
+        self._drop_casts()
         if any(k.startswith("answer_lm.") for k in absent):
             self.reset_answer_adapter()  # a file from before answer_adapter "own": KEFT starts from stage 1
 

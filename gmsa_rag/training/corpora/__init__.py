@@ -33,7 +33,9 @@ The documentation corpus, in the same order:
 
 1. ``debian``        :func:`~debian.fetch_deb` (cached download), :func:`~debian.read_deb`
                      (files out of a ``.deb``, nothing extracted), :func:`~debian.deb_info`
-2. ``doc_sources``   :data:`~doc_sources.DOC_SOURCES`: packages, formats, path patterns
+2. ``doc_spec``      :class:`~doc_spec.DocSource`: a package, its format, path patterns;
+   ``doc_sources``   :data:`~doc_sources.DOC_SOURCES`, the first survey's 83 sources then
+                     ``doc_sources_more``' second survey
 3. ``formats``       one converter per format (HTML, Info, man pages, POD) to paragraphs
 4. ``clean``         the prose filter (English, no code) and the paragraph key
 5. ``dedup``         exact (paragraphs) and near (passages, MinHash LSH) duplicates
