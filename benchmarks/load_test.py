@@ -77,16 +77,19 @@ def measure(args: argparse.Namespace, url: str, pid: int | None) -> LoadReport:
     return report
 
 
+def _ratio(x: float | None, y: float | None) -> float | None:
+    return round(x / y, 3) if x and y else None
+
+
 def compare(batched: LoadReport, single: LoadReport) -> dict:
     """Throughput and p90 ratios of the two runs, and how many answers were the same text."""
     b, o = batched.summary(), single.summary()
     answers = {(r.client, r.number): r.answer for r in single.results if r.outcome == ANSWERED}
     pairs = [(r.answer, answers[(r.client, r.number)]) for r in batched.results
              if r.outcome == ANSWERED and (r.client, r.number) in answers]
-    ratio = lambda x, y: round(x / y, 3) if x and y else None  # noqa: E731
     return {
-        "speedup": ratio(b["throughput_answers_per_s"], o["throughput_answers_per_s"]),
-        "p90_ratio": ratio(b["latency_p90_s"], o["latency_p90_s"]),
+        "speedup": _ratio(b["throughput_answers_per_s"], o["throughput_answers_per_s"]),
+        "p90_ratio": _ratio(b["latency_p90_s"], o["latency_p90_s"]),
         "answers_compared": len(pairs), "answers_same": sum(x == y for x, y in pairs),
     }
 
