@@ -168,6 +168,9 @@ def main() -> None:
     parser.add_argument("--init", type=Path, default=None,
                         help="trained weights to continue from (a model directory such as gmsa_rag/default_model, "
                              "or a safetensors file); no rate curriculum then. CPU hours add up across sessions")
+    parser.add_argument("--keep-answer-adapter", action="store_true",
+                        help="with --init: stage 1 leaves the loaded answering adapter as it is, and KEFT goes on "
+                             "training it (instead of restarting it as a copy of the new restating adapter)")
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
     parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
@@ -176,6 +179,8 @@ def main() -> None:
     parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
                         help="LSA initialisation (v1 was trained with backbone)")
     args = parser.parse_args()
+    if args.keep_answer_adapter and not args.init:
+        parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
     work = args.work or args.out / "runs"
     t0 = time.time()
 
@@ -189,11 +194,12 @@ def main() -> None:
     print(json.dumps(info), flush=True)
     if args.init:  # an older file may lack the decoder adapter (v1 stage 1) or the answering one (v2)
         init = args.init / "model.safetensors" if args.init.is_dir() else args.init
-        model.load_trained(init, allow_missing_prefix=("decoder_lm.", "answer_lm."))
+        missing_ok = ("decoder_lm.",) if args.keep_answer_adapter else ("decoder_lm.", "answer_lm.")
+        model.load_trained(init, allow_missing_prefix=missing_ok)  # --keep-answer-adapter needs one to keep
     if args.ae_steps:
         ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
                              curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens,
-                             train_file=args.ae_train)
+                             train_file=args.ae_train, keep_answer_adapter=args.keep_answer_adapter)
         Trainer(model, ae).run()
         export(model, args.out / "ae")
         shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")

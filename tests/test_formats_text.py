@@ -11,7 +11,10 @@ from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora.formats import ConvertedDoc
 from gmsa_rag.training.corpora.formats import info as info_module
 from gmsa_rag.training.corpora.formats.info import info_to_docs
+from gmsa_rag.training.corpora.formats.markdown import markdown_to_doc
+from gmsa_rag.training.corpora.formats.mdoc import mdoc_to_doc
 from gmsa_rag.training.corpora.formats.pod import pod_to_doc
+from gmsa_rag.training.corpora.formats.pretext import pre_html_to_doc
 from gmsa_rag.training.corpora.formats.roff import man_to_doc
 
 # ---------------------------------------------------------------------------- GNU Info
@@ -235,11 +238,9 @@ def test_man_page_escapes_and_requests() -> None:
     )
 
 
-def test_man_includes_mdoc_empty_and_garbage_give_empty_documents() -> None:
+def test_man_includes_empty_and_garbage_give_empty_documents() -> None:
     assert man_to_doc(".so man2/open.2\n", "creat.2") == ConvertedDoc("creat.2", ())
     assert man_to_doc('.\\" comment\n.so man3/x.3\n').paragraphs == ()
-    mdoc = ".Dd January 1, 2024\n.Dt DEMO 1\n.Os\n.Sh NAME\n.Nm demo\n.Nd copy files\n"
-    assert man_to_doc(mdoc, "demo.1") == ConvertedDoc("demo.1", ())
     assert man_to_doc("") == ConvertedDoc("", ())
     assert man_to_doc(".TH\n.SH\n.TP\n.BR\n.IP\n\\f\\(\\[\\*\\s\\n\\\n.de\n") .paragraphs == ()
     noisy = man_to_doc("\\fB" * 1000 + "\x00\x1f<garbage>" + "\\(" * 100)
@@ -354,3 +355,174 @@ def test_pod_is_deterministic_and_checks_its_argument() -> None:
     assert pod_to_doc(POD_SAMPLE) == pod_to_doc(POD_SAMPLE)
     with pytest.raises(InputError):
         pod_to_doc(["=head1"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# mdoc (BSD man pages)
+# --------------------------------------------------------------------------------------
+
+MDOC_SAMPLE = """.\\" Copyright (c) 2024 The Gadget Project
+.Dd March 22, 2024
+.Dt GADGET 3
+.Os
+.Sh NAME
+.Nm gadget ,
+.Nm gadgetbyname
+.Nd build a gadget from a spec
+.Sh LIBRARY
+.Lb libgadget
+.Sh SYNOPSIS
+.In gadget.h
+.Ft int
+.Fn gadget "const char *spec" "int flags"
+.Sh DESCRIPTION
+The
+.Fn gadget
+function builds a gadget from
+.Fa spec ,
+as the
+.Xr widget 1
+utility does, unless
+.Dv GD_DRY
+is set in
+.Fa flags .
+.Pp
+Options are given as
+.Op Fl v Ar level
+and the state is kept in a
+.Dq Management Information Base
+.Pq MIB .
+.Bl -tag -width indent
+.It Fl v
+Print every step to the standard error.
+.El
+.Bd -literal -offset indent
+int fd = gadget("spec", 0);
+.Ed
+.Bl -column "Name" "Value"
+.It Sy Name Ta Sy Value
+.It one Ta 1
+.El
+.Dl gadget -v 2 spec
+.Sh RETURN VALUES
+.Rv -std gadget
+.Sh STANDARDS
+The interface conforms to
+.St -p1003.1-2008
+and first appeared in
+.Fx 4.0 .
+.Sh SEE ALSO
+.Xr widget 1
+.Sh AUTHORS
+.An Jane Doe
+"""
+
+
+def test_mdoc_page_keeps_paragraphs_and_renders_inline_macros() -> None:
+    doc = man_to_doc(MDOC_SAMPLE, "gadget.3")
+    assert doc == mdoc_to_doc(MDOC_SAMPLE, "gadget.3")  # man_to_doc hands mdoc pages over
+    assert doc.title == "gadget(3)"
+    assert doc.paragraphs == (
+        "gadget, gadgetbyname - build a gadget from a spec",
+        "The gadget() function builds a gadget from spec, as the widget(1) utility does, unless "
+        "GD_DRY is set in flags.",
+        "Options are given as [-v level] and the state is kept in a “Management Information Base” (MIB).",
+        "Print every step to the standard error.",
+        "The gadget() function returns the value 0 if successful; otherwise the value -1 is returned "
+        "and the global variable errno is set to indicate the error.",
+        "The interface conforms to IEEE Std 1003.1-2008 (“POSIX.1”) and first appeared in FreeBSD 4.0.",
+    )
+
+
+def test_mdoc_quotes_across_lines_spacing_macros_and_odd_input() -> None:
+    page = ".Dt X 1\n.Sh DESCRIPTION\nSee\n.Do\nthe manual\n.Dc .\nA\n.Pf ( Fa x )\nand\n.Ar file Ns .txt\nnames.\n"
+    assert mdoc_to_doc(page).paragraphs == ("See “the manual”. A (x) and file.txt names.",)
+    assert mdoc_to_doc("").paragraphs == ()
+    assert mdoc_to_doc(".Bl\n.Bl -column\n.El\n.El\n.El\n.It\n.Xr\n.Fn\n.St\n.Ex\n.Dc\n").paragraphs == ()
+    noisy = man_to_doc(".Dd x\n.Sh DESCRIPTION\n" + "\\fB" * 500 + "\x00<garbage>\n.Op Fl\n.Dq\n")
+    assert all("\\" not in p and "\x00" not in p for p in noisy.paragraphs)
+
+
+# --------------------------------------------------------------------------------------
+# plain-text manuals in HTML <pre> (Vim's help, HAProxy)
+# --------------------------------------------------------------------------------------
+
+VIM_PAGE = """<HTML><HEAD><META HTTP-EQUIV="Content-type" content="text/html; charset=ISO-8859-1">
+<TITLE>Vim documentation: usr_20</TITLE></HEAD><BODY><H1>Vim documentation: usr_20</H1>
+<A HREF="index.html">main help file</A><HR><PRE>
+*<A NAME="usr_20.txt"></A><B>usr_20.txt</B>*	For Vim version 9.0.  Last change: 2021 Nov 18
+
+Vim has a few generic features that make <A HREF="motion.html#it">it</A> easier to
+enter commands.  Colon commands can be |<A HREF="#abbr">abbreviated</A>|.
+
+|<A HREF="#20.1">20.1</A>|	Command line editing
+
+==============================================================================
+*<A NAME="20.1"></A><B>20.1</B>*	Command line editing
+
+To erase a character, type &lt;BS&gt; and then correct it: >
+	:s/col/pig/
+The cursor is now after "pig".
+
+DELETING ~
+CTRL-W deletes the word in front of the cursor.
+</PRE></BODY></HTML>"""
+
+
+def test_pre_html_keeps_margin_lines_of_each_block_and_drops_the_rest() -> None:
+    doc = pre_html_to_doc(VIM_PAGE.encode("latin-1"))
+    assert doc == ConvertedDoc("Vim documentation: usr_20", (
+        "Vim has a few generic features that make it easier to enter commands. Colon commands can be abbreviated.",
+        "To erase a character, type <BS> and then correct it:",
+        "CTRL-W deletes the word in front of the cursor.",
+    ))
+
+
+def test_pre_html_reads_text_pre_blocks_only_and_survives_odd_input() -> None:
+    page = ('<html><body><pre class="text">HAProxy is a load balancer.\nIt is fast.\n\n  - indented list\n</pre>'
+            '<pre class="prettyprint">global\n    maxconn 100\n</pre><p>Outside text.</p></body></html>')
+    assert pre_html_to_doc(page).paragraphs == ("HAProxy is a load balancer. It is fast.",)
+    assert pre_html_to_doc("") == ConvertedDoc("", ())
+    assert pre_html_to_doc(b"\x00\xff<pre>") .paragraphs == ()
+    with pytest.raises(InputError, match="str or bytes"):
+        pre_html_to_doc(None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------
+
+MARKDOWN_SAMPLE = """# Monitoring Basics <a id="basics"></a>
+
+Icinga checks hosts and services
+and notifies you when one fails.
+
+```
+object Host "web" { address = "192.0.2.1" }
+```
+
+    indented code is code too
+
+| Name | Value |
+|------|-------|
+| a    | 1     |
+
+* A **host** is a machine that you [monitor](https://example.org).
+* A service runs on a host.
+
+> Notifications are sent by `users` only.
+"""
+
+
+def test_markdown_keeps_paragraphs_items_and_quotes_and_drops_code_and_tables() -> None:
+    doc = markdown_to_doc(MARKDOWN_SAMPLE, "basics.md")
+    assert doc == ConvertedDoc("Monitoring Basics", (
+        "Icinga checks hosts and services and notifies you when one fails.",
+        "A host is a machine that you monitor.",
+        "A service runs on a host.",
+        "Notifications are sent by users only.",
+    ))
+    assert markdown_to_doc("", "empty.md") == ConvertedDoc("empty.md", ())
+    assert markdown_to_doc("\x00<<<>>>[[](", "x.md").paragraphs == ()  # no letter or digit: no paragraph
+    with pytest.raises(InputError, match="needs str"):
+        markdown_to_doc(b"bytes")  # type: ignore[arg-type]

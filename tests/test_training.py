@@ -8,6 +8,7 @@ import random
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError
@@ -292,6 +293,31 @@ def test_own_answer_adapter_follows_stage_1_and_keft_trains_it_alone(ae_file, tm
                            rates=(1,), lr_decoder=1e-2)).run()
     assert all(torch.equal(v, m.trained_state_dict()[k]) for k, v in others.items())
     assert any(not torch.equal(v, adapter("answer_lm.")[k]) for k, v in restating.items())
+
+
+def test_keep_answer_adapter_leaves_a_trained_answering_adapter_as_loaded(ae_file, tmp_path):
+    """A continuation of stage 1 (--keep-answer-adapter) trains the restating adapter but saves
+    the answering one it started with, so KEFT continues that instead of starting over."""
+    m = model(TINY.replace(decoder_adapter="lora", answer_adapter="own"))
+    base = {id(p) for p in m.backbone.parameters()}
+    with torch.no_grad():  # stands in for a KEFT-trained answering adapter
+        for p in m.answer_lm.parameters():
+            if id(p) not in base:
+                p.add_(0.01 * torch.randn_like(p))
+    answering = {k: v.clone() for k, v in m.trained_state_dict().items() if k.startswith("answer_lm.")}
+    restating = {k: v.clone() for k, v in m.trained_state_dict().items() if k.startswith("decoder_lm.")}
+    config = run_config(ae_file, tmp_path / "ae", steps=3, train_decoder=True, lr_decoder=5e-3, keep_answer_adapter=True)
+    Trainer(m, config).run()
+    after = m.trained_state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in answering.items())
+    assert any(not torch.equal(v, after[k]) for k, v in restating.items())
+    saved = load_file(tmp_path / "ae" / "model" / "model.safetensors")
+    assert all(torch.equal(v, saved[k].to(v.dtype)) for k, v in answering.items())
+
+
+def test_keep_answer_adapter_needs_a_stage_1_that_trains_the_decoder(ae_file, tmp_path):
+    with pytest.raises(ConfigError, match="keep_answer_adapter applies to an autoencoder stage with train_decoder"):
+        run_config(ae_file, tmp_path / "o", keep_answer_adapter=True)
 
 
 def test_stage1_without_train_decoder_leaves_the_adapter_alone(ae_file, tmp_path):

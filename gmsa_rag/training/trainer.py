@@ -48,6 +48,9 @@ class TrainConfig:
     autoencoder (windows of at most that many tokens; ``max_tokens`` after the last pair).
     ``train_decoder`` trains the GMSA model's decoder adapter in the autoencoder stage too
     (jointly with the encoder and LSA, at ``lr_decoder``); KEFT always trains it alone.
+    A model with its own answering adapter gets it reset to a copy of the restating one when
+    such a stage 1 saves, unless ``keep_answer_adapter`` (a continuation whose KEFT goes on
+    training the answering adapter it loaded).
     """
 
     stage: str
@@ -68,6 +71,7 @@ class TrainConfig:
     rate_schedule: tuple[tuple[int, int], ...] = ()
     length_schedule: tuple[tuple[int, int], ...] = ()
     train_decoder: bool = False
+    keep_answer_adapter: bool = False
     mix_data: str | None = None  # KEFT: autoencoder texts ({"text"} JSONL) mixed into the batches
     mix_fraction: float = 0.0  # KEFT: share of samples drawn from mix_data
     chunk_tokens: int = 128
@@ -113,6 +117,8 @@ class TrainConfig:
             raise ConfigError(
                 f"mix_data and mix_fraction go together (a fraction in (0, 1)), got {self.mix_data!r} / {self.mix_fraction}"
             )
+        if self.keep_answer_adapter and not (self.stage == "autoencoder" and self.train_decoder):
+            raise ConfigError("keep_answer_adapter applies to an autoencoder stage with train_decoder (it alone resets the answering adapter)")
         if self.mix_data is not None and self.stage != "keft":
             raise ConfigError("mix_data applies to the KEFT stage only")
         if self.precision not in ("auto", "fp32", "bf16"):
@@ -382,8 +388,10 @@ class Trainer:
         return result
 
     def _sync_answer_adapter(self) -> None:
-        """Stage 1 trains the restating adapter; a separate answering one follows it until KEFT."""
-        if self.config.stage == "autoencoder" and self.config.train_decoder and self.model.config.answer_adapter == "own":
+        """Stage 1 trains the restating adapter; a separate answering one follows it until KEFT
+        (or keeps its trained weights: ``keep_answer_adapter``)."""
+        c = self.config
+        if c.stage == "autoencoder" and c.train_decoder and not c.keep_answer_adapter and self.model.config.answer_adapter == "own":
             self.model.reset_answer_adapter()
 
     def _checkpoint_now(self, started: float) -> None:

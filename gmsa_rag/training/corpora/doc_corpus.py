@@ -92,6 +92,10 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
         from gmsa_rag.training.corpora.formats.html import html_to_doc
 
         return lambda data, path: [html_to_doc(data, path=path)]
+    if fmt == "html-pre":
+        from gmsa_rag.training.corpora.formats.pretext import pre_html_to_doc
+
+        return lambda data, path: [pre_html_to_doc(data, path=path)]
 
     def text(data: bytes, path: str) -> str:
         if path.endswith(".gz"):
@@ -102,6 +106,10 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
         from gmsa_rag.training.corpora.formats.info import info_to_docs
 
         return lambda data, path: info_to_docs(text(data, path), name=path)
+    if fmt == "markdown":
+        from gmsa_rag.training.corpora.formats.markdown import markdown_to_doc
+
+        return lambda data, path: [markdown_to_doc(text(data, path), name=path)]
     if fmt == "man":
         from gmsa_rag.training.corpora.formats.roff import man_to_doc
 
@@ -113,10 +121,10 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
 
 def _code_digest() -> str:
     """A digest of the code that decides a conversion's output (converters, prose filter, reader)."""
-    from gmsa_rag.training.corpora.formats import html, info, pod, roff
+    from gmsa_rag.training.corpora.formats import html, info, markdown, mdoc, pod, pretext, roff
 
     h = hashlib.blake2b(_CACHE_VERSION.encode(), digest_size=8)
-    for code in (formats, html, info, roff, pod, clean, debian, _converter, _convert):
+    for code in (formats, html, pretext, info, roff, mdoc, markdown, pod, clean, debian, _converter, _convert):
         h.update(inspect.getsource(code).encode("utf-8"))
     return h.hexdigest()
 

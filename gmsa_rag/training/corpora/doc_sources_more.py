@@ -5,7 +5,8 @@ GNU Texinfo manuals, man pages of tools and libraries (Perl modules, Tcl/Tk, Ope
 X11, FreeBSD), Sphinx manuals of Python libraries and OpenStack services, hand-written
 manuals and books (Vim, Kerberos, HAProxy, the Advanced Bash-Scripting Guide, C++
 Annotations), the Qt 5 modules beyond qtbase, and, last, API references whose pages are
-mostly signatures (the prose filter keeps what prose they have). Small packages of one kind
+mostly signatures (the prose filter keeps what prose they have); then five manuals of a third
+look (session 8: Icinga 2, Qt Creator, SCons, Borg, Django REST framework). Small packages of one kind
 are bundled into one source. Each comment gives the survey's estimate of prose words before
 the filters (from a few sampled pages per kind) and the bookworm ``.deb`` size; the build's
 ``docs_card.json`` has the measured counts.
@@ -249,7 +250,7 @@ MORE_SOURCES: tuple[DocSource, ...] = (
     # openssl-man: ~608k words, .deb 2.4 MB — OpenSSL API man pages (man3/man7)
     DocSource("openssl-man", ("libssl-doc",), "man", MAN_PAGES),
     # vim-doc: ~579k words, .deb 2.4 MB — Vim's :help files as HTML: dense reference prose
-    DocSource("vim-doc", ("vim-doc",), "html", ("usr/share/doc/vim/html/*.html",), ("*/vim-policy.html/*",
+    DocSource("vim-doc", ("vim-doc",), "html-pre", ("usr/share/doc/vim/html/*.html",), ("*/vim-policy.html/*",
               "*/version[4-9]*.html", "*/todo.html", "*/vimindex.html", "*/index.html", "*/tags.html",
               "*/quickref.html") + NOTES_JUNK),
     # pike-manual: ~575k words, .deb 6.1 MB — Pike language manual (chapters)
@@ -345,7 +346,7 @@ MORE_SOURCES: tuple[DocSource, ...] = (
     DocSource("ezdxf-doc", ("python-ezdxf-doc",), "html", ("usr/share/doc/python-ezdxf-doc/html/*.html",),
               SPHINX_JUNK + NOTES_JUNK),
     # haproxy-doc: ~206k words, .deb 0.8 MB — HAProxy configuration/management manuals (3 huge pages)
-    DocSource("haproxy-doc", ("haproxy-doc",), "html", ("usr/share/doc/haproxy/html/*.html",), NOTES_JUNK),
+    DocSource("haproxy-doc", ("haproxy-doc",), "html-pre", ("usr/share/doc/haproxy/html/*.html",), NOTES_JUNK),
     # fonttools-doc: ~205k words, .deb 1.8 MB — Sphinx
     DocSource("fonttools-doc", ("python-fonttools-doc",), "html", ("usr/share/doc/fonttools/html/*.html",),
               SPHINX_JUNK + NOTES_JUNK),
@@ -576,13 +577,25 @@ MORE_SOURCES: tuple[DocSource, ...] = (
     # ipython-doc: ~24k words, .deb 3.4 MB — Sphinx
     DocSource("ipython-doc", ("python-ipython-doc",), "html", ("usr/share/doc/python-ipython-doc/html/*.html",),
               SPHINX_JUNK + ("*/whatsnew/*",) + NOTES_JUNK),
+    # --- a third look (session 8), counts measured by a build of these five alone (training tokens)
+    # icinga2-doc: 91k tokens, .deb 8.2 MB — the Icinga 2 monitoring manual, Markdown
+    DocSource("icinga2-doc", ("icinga2-doc",), "markdown", ("usr/share/doc/icinga2/markdown/*.md.gz",)),
+    # qtcreator-doc: 134k tokens, .deb 13.5 MB — Qt Creator's manual and extension guide (qdoc)
+    DocSource("qtcreator-doc", ("qtcreator-doc",), "html", ("usr/share/qtcreator/doc/qtcreator/*.html",
+              "usr/share/qtcreator/doc/qtcreator-dev/*.html"), ("*-members.html", "*-obsolete.html",
+              "*-attribution-*.html", "*-module.html", "*/index.html") + NOTES_JUNK),
+    # scons-doc: 78k tokens, .deb 2.6 MB — the SCons user guide (DocBook)
+    DocSource("scons-doc", ("scons-doc",), "html", ("usr/share/doc/scons/HTML/*.html",), NOTES_JUNK),
+    # borgbackup-doc: 44k tokens, .deb 2.9 MB — Sphinx
+    DocSource("borgbackup-doc", ("borgbackup-doc",), "html", ("usr/share/doc/borgbackup/html/*.html",),
+              SPHINX_JUNK + NOTES_JUNK),
+    # djangorestframework-doc: 51k tokens, .deb 8.1 MB — Django REST framework's guide (MkDocs)
+    DocSource("djangorestframework-doc", ("python-djangorestframework-doc",), "html",
+              ("usr/share/doc/python3-djangorestframework/html/*/index.html",), ("*/community/*",) + NOTES_JUNK),
     # --- doubtful: API references whose pages are mostly signatures and navigation
     # wx-doc: ~1.79M words, .deb 7.4 MB — wxWidgets doxygen: class docs + overview topics (API, doubtful)
     DocSource("wx-doc", ("wx3.2-doc",), "html", ("usr/share/doc/wx3.2-doc/html/*.html",), ("*_source.html",
               "*-members.html", "*/search/*", "*_8h.html", "*/globals*.html", "*/functions*.html") + NOTES_JUNK),
-    # pike-reference: ~876k words, .deb 6.1 MB — Pike autodoc class/function reference: 14k small API pages (doubtful)
-    DocSource("pike-reference", ("pike8.0-doc",), "html", ("usr/share/doc/pike8.0-doc/html/reference/*.html",),
-              ("*/index.html",) + NOTES_JUNK),
     # crystal-doc: ~862k words, .deb 2.8 MB — Crystal stdlib API; each page repeats a huge nav list (doubtful)
     DocSource("crystal-doc", ("crystal-doc",), "html", ("usr/share/doc/crystal/api-docs/*.html",),
               ("*/index.html",) + NOTES_JUNK),

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora.debian import check_not_reserved
 
-FORMATS = ("html", "info", "man", "pod")
+FORMATS = ("html", "html-pre", "info", "man", "markdown", "pod")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,13 @@ One module per format, each with one entry point that takes the file's text and 
 
 - ``html``  :func:`~gmsa_rag.training.corpora.formats.html.html_to_doc` (Sphinx, rustdoc,
             mdBook, javadoc, DocBook, Erlang's and Texinfo's HTML, plain pages)
+- ``html-pre`` :func:`~gmsa_rag.training.corpora.formats.pretext.pre_html_to_doc` (plain-text
+            manuals in ``<pre>``: Vim's help, HAProxy)
 - ``info``  :func:`~gmsa_rag.training.corpora.formats.info.info_to_docs` (GNU Info manuals)
-- ``roff``  :func:`~gmsa_rag.training.corpora.formats.roff.man_to_doc` (man pages)
+- ``roff``  :func:`~gmsa_rag.training.corpora.formats.roff.man_to_doc` (man pages; those in
+            BSD's mdoc macros go to :func:`~gmsa_rag.training.corpora.formats.mdoc.mdoc_to_doc`)
+- ``markdown`` :func:`~gmsa_rag.training.corpora.formats.markdown.markdown_to_doc` (rendered
+            with markdown-it-py, then read as HTML)
 - ``pod``   :func:`~gmsa_rag.training.corpora.formats.pod.pod_to_doc` (Perl's POD)
 
 A converter keeps what a reader reads as running text (paragraphs, list items, definition

@@ -42,8 +42,10 @@ MAIN_REGIONS: tuple[str, ...] = (
     "//div[@class='body']",  # older Sphinx
     "//div[@id='content']",  # Erlang, asciidoc
     "//div[@class='fancy']",  # SQLite
+    "//div[@class='header']/following-sibling::div[@class='contents']",  # Doxygen (elsewhere div.contents is a local TOC)
 )
 _MAIN_QUERIES = tuple(lxml.etree.XPath(query) for query in MAIN_REGIONS)
+_HOLDS_SECTIONS = lxml.etree.XPath("boolean(.//section | .//div[@class='section'])")
 
 # <dt> holds signatures, option names and terms: of 26,000 measured on the packages' pages,
 # 0.3% read as a sentence (mostly git's FAQ questions); its <dd> is kept
@@ -104,13 +106,13 @@ def html_to_doc(markup: str | bytes, path: str = "") -> ConvertedDoc:
     if not isinstance(markup, (str, bytes)):
         kind = type(markup).__name__
         raise InputError(f"html_to_doc needs str or bytes, got {kind} for {path or 'a page'}")
-    root = _parse(markup)
+    root = parse_page(markup)
     if root is None:
         return ConvertedDoc("", ())
-    return ConvertedDoc(_title(root), tuple(_paragraphs(_main_region(root))))
+    return ConvertedDoc(page_title(root), tuple(_paragraphs(_main_region(root))))
 
 
-def _parse(markup: str | bytes) -> lxml.html.HtmlElement | None:
+def parse_page(markup: str | bytes) -> lxml.html.HtmlElement | None:
     """The parsed page without comments and processing instructions; None if nothing parses.
 
     Bytes that name their charset (byte-order mark, ``<meta>``, XML declaration) are left to
@@ -144,7 +146,7 @@ def _declares_charset(data: bytes) -> bool:
     return not name.startswith(("utf-16", "utf-32"))  # without a BOM these are mislabelled UTF-8
 
 
-def _title(root: lxml.html.HtmlElement) -> str:
+def page_title(root: lxml.html.HtmlElement) -> str:
     """The page's <title>, else its first <h1>, whitespace collapsed; "" if neither has text."""
     for node in (root.find("head/title"), root.find(".//h1")):
         if node is not None:
@@ -174,6 +176,8 @@ def _is_dropped(element: lxml.html.HtmlElement) -> bool:
     classes = element.get("class")
     if not classes:
         return False
+    if "toctree-wrapper" in classes.split() and _HOLDS_SECTIONS(element):
+        return False  # Sphinx singlehtml: the table of contents holds the chapters themselves
     return any(name in DROP_CLASSES or name.startswith("highlight") for name in classes.split())
 
 

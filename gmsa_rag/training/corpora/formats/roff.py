@@ -10,8 +10,8 @@ no-fill blocks (``.nf``/``.fi``, ``.EX``/``.EE``, pod2man's ``.Vb``/``.Ve``), ta
 (``.TS``/``.TE``), macro definitions and conditionals, URLs of ``.UR`` links, unknown
 requests, and the sections SYNOPSIS, LIBRARY, ATTRIBUTES, SEE ALSO, COPYRIGHT,
 REPORTING BUGS and COLOPHON (structure or boilerplate). A page that is only a ``.so``
-include, or an mdoc page (``.Dd``/``.Dt``/``.Sh``, BSD's macro set; none in Debian's
-manpages, manpages-dev or coreutils), gives an empty document.
+include gives an empty document; an mdoc page (``.Dd``/``.Dt``/``.Sh``, BSD's macro set)
+is read by :mod:`~gmsa_rag.training.corpora.formats.mdoc`.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ _SPECIAL = {
     "`e": "è", "^a": "â", "ss": "ß", "nu": "ν", "*m": "μ", "*p": "π", "*a": "α", "*b": "β",
 }
 _STRINGS = {"lq": "“", "rq": "”", "R": "®", "Tm": "™", "C+": "C++"}
-_NO_BREAK = "\x00"  # where ``\c`` joins two input lines, or ``.UE`` its punctuation
-_NO_BREAK_RUN = re.compile(r"\s*\x00\s*")
+NO_BREAK = "\x00"  # where ``\c`` joins two input lines, or ``.UE`` its punctuation
+NO_BREAK_RUN = re.compile(r"\s*\x00\s*")
 
 _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)\\[\"#].*")
 _ESCAPE = re.compile(
@@ -62,7 +62,7 @@ _ESCAPE = re.compile(
 )
 _CHAR = {
     "-": "-", "e": "\\", "\\": "\\", ".": ".", "'": "'", "`": "`", "t": " ", "0": " ", "~": " ",
-    " ": " ", "c": _NO_BREAK, "&": "", "|": "", "^": "", "%": "", ":": "", ",": "", "/": "",
+    " ": " ", "c": NO_BREAK, "&": "", "|": "", "^": "", "%": "", ":": "", ",": "", "/": "",
     ")": "", "{": "", "}": "", "z": "", "a": "", "p": "", "r": "", "u": "", "d": "", "E": "",
 }
 _COMMON = (("\\fB", ""), ("\\fI", ""), ("\\fR", ""), ("\\fP", ""), ("\\-", "-"), ("\\&", ""))
@@ -93,7 +93,7 @@ def _render_escape(match: re.Match) -> str:
     return ""
 
 
-def _text(line: str) -> str:
+def roff_text(line: str) -> str:
     """A line of roff input as plain text: comments cut, escapes resolved."""
     if "\\" not in line:
         return line
@@ -105,15 +105,15 @@ def _text(line: str) -> str:
     return _ESCAPE.sub(_render_escape, _COMMENT.sub(r"\1", line))
 
 
-def _arguments(rest: str) -> list[str]:
+def arguments(rest: str) -> list[str]:
     """A request's arguments: blank-separated, ``"quoted with ""quotes"" inside"``."""
     matches = _ARGUMENT.finditer(rest)
     return [m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2) for m in matches]
 
 
-def _logical_lines(text: str) -> list[str]:
+def logical_lines(text: str) -> list[str]:
     """Input lines with ``\\``-newline continuations joined."""
-    text = text.replace("\r\n", "\n").replace(_NO_BREAK, "")
+    text = text.replace("\r\n", "\n").replace(NO_BREAK, "")
     return re.sub(r"(?<!\\)((?:\\\\)*)\\\n", r"\1", text).split("\n")
 
 
@@ -131,8 +131,8 @@ class _Reader:
 
     def flush(self) -> None:
         """End the paragraph being read (a break)."""
-        text = " ".join(_NO_BREAK_RUN.sub(_NO_BREAK, " ".join(self.current)).split())
-        text = text.replace(_NO_BREAK, "")
+        text = " ".join(NO_BREAK_RUN.sub(NO_BREAK, " ".join(self.current)).split())
+        text = text.replace(NO_BREAK, "")
         if text:
             self.paragraphs.append(text)
         self.current = []
@@ -155,12 +155,12 @@ class _Reader:
             self.skip_until = _NO_FILL[name]
         elif name in ("SH", "SS"):
             self.flush()
-            heading = " ".join(_text(a) for a in _arguments(rest)).strip()
+            heading = " ".join(roff_text(a) for a in arguments(rest)).strip()
             if name == "SH":
                 self.section = heading.upper()
             self.heading_pending, self.tag_pending = ("" if heading else name), False
         elif name == "TH":
-            args = [_text(a) for a in _arguments(rest)]
+            args = [roff_text(a) for a in arguments(rest)]
             self.title = f"{args[0].lower()}({args[1]})" if len(args) >= 2 else "".join(args).lower()
         elif name in ("TP", "TQ"):
             self.flush()
@@ -170,15 +170,15 @@ class _Reader:
         elif name in _BREAKS:
             self.flush()
         elif name in _FONT_SPACED:
-            self.add(" ".join(_text(a) for a in _arguments(rest)))
+            self.add(" ".join(roff_text(a) for a in arguments(rest)))
         elif name in _FONT_ALTERNATING:
-            self.add("".join(_text(a) for a in _arguments(rest)))
+            self.add("".join(roff_text(a) for a in arguments(rest)))
         elif name in ("UE", "ME"):  # the end of a link: its URL is dropped, its punctuation kept
-            punctuation = "".join(_text(a) for a in _arguments(rest))
+            punctuation = "".join(roff_text(a) for a in arguments(rest))
             if punctuation:
-                self.add(_NO_BREAK + punctuation)
+                self.add(NO_BREAK + punctuation)
         elif name == "MR":
-            args = [_text(a) for a in _arguments(rest)]
+            args = [roff_text(a) for a in arguments(rest)]
             self.add(f"{args[0]}({args[1]}){''.join(args[2:])}" if len(args) >= 2 else "".join(args))
 
     def line(self, raw: str) -> None:
@@ -198,7 +198,7 @@ class _Reader:
         else:
             if raw[:1] in (" ", "\t"):
                 self.flush()  # roff breaks before a line that starts with a blank
-            self.add(_text(raw).replace("\t", " "))
+            self.add(roff_text(raw).replace("\t", " "))
 
 
 def _request(raw: str) -> tuple[str, str]:
@@ -224,15 +224,19 @@ def _is_include(lines: list[str]) -> bool:
 def man_to_doc(text: str, name: str = "") -> ConvertedDoc:
     """The prose of one man page (roff source, already decompressed).
 
-    ``name`` titles the page when it has no ``.TH`` line. Odd input (an include, an mdoc
-    page, garbage) gives a document with no paragraphs; raises InputError only if
+    ``name`` titles the page when it has no ``.TH`` line. Odd input (an include, garbage)
+    gives a document with no paragraphs; raises InputError only if
     ``text`` or ``name`` is not a str.
     """
     if not isinstance(text, str) or not isinstance(name, str):
         raise InputError(f"man page text and name must be str, got {type(text).__name__}")
-    lines = _logical_lines(text)
-    if _is_include(lines) or _is_mdoc(lines):
+    lines = logical_lines(text)
+    if _is_include(lines):
         return ConvertedDoc(name, ())
+    if _is_mdoc(lines):
+        from gmsa_rag.training.corpora.formats.mdoc import mdoc_lines_to_doc
+
+        return mdoc_lines_to_doc(lines, name)
     reader = _Reader()
     for line in lines:
         reader.line(line)
