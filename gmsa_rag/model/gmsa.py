@@ -262,6 +262,12 @@ class GMSAModel(nn.Module):
         """Forget the bf16 twins (the weights changed, or the precision)."""
         self._casts = None
 
+    def _weights_changed(self) -> None:
+        """Trained weights were written (loaded, reset, or about to train): the fingerprint is
+        recomputed on its next use and the bf16 twins are made again."""
+        self._fingerprint = None
+        self._drop_casts()
+
     def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), ...: twins would stay behind
         self._drop_casts()
         return super()._apply(fn, *args, **kwargs)
@@ -298,8 +304,7 @@ class GMSAModel(nn.Module):
             for name, param in self.answer_lm.named_parameters():
                 if id(param) not in base:
                     param.copy_(restating[name])
-        self._fingerprint = None
-        self._drop_casts()
+        self._weights_changed()
 
     @property
     def device(self) -> torch.device:
@@ -613,8 +618,7 @@ class GMSAModel(nn.Module):
         return self._fingerprint
 
     def train(self, mode: bool = True) -> "GMSAModel":
-        self._fingerprint = None
-        self._drop_casts()
+        self._weights_changed()
         return super().train(mode)
 
     def save_pretrained(self, directory: str | Path, dtype: torch.dtype | None = None) -> Path:
@@ -687,8 +691,7 @@ class GMSAModel(nn.Module):
                 if value.shape != own[name].shape:
                     raise CheckpointError(f"{path}: {name} has shape {tuple(value.shape)}, expected {tuple(own[name].shape)}")
                 params[name].copy_(value.to(params[name].dtype))
-        self._fingerprint = None
-        self._drop_casts()
+        self._weights_changed()
         if any(k.startswith("answer_lm.") for k in absent):
             self.reset_answer_adapter()  # a file from before answer_adapter "own": KEFT starts from stage 1
 
