@@ -10,6 +10,11 @@ DIR holds ae_train.jsonl / ae_heldout.jsonl / qa_train.jsonl / qa_heldout.jsonl
 alone); ``--ae-train FILE`` trains stage 1 on another file, e.g. a token file of the
 documentation corpus (``gmsa-rag data tokenize``). Outputs: OUT/ae, OUT/keft (save_pretrained
 directories), OUT/*log.jsonl, OUT/quick_eval.json.
+
+Data-parallel over processes (one thread each on a 2-core CPU, or N GPUs), the same recipe
+at the same global batch (each process draws ``--batch-size`` / N of every batch):
+
+    torchrun --standalone --nproc-per-node 2 scripts/train_default.py --data DIR --out DIR ...
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from gmsa_rag.config import LSA_INITS, GMSAConfig
 from gmsa_rag.io import read_jsonl
 from gmsa_rag.model import GMSAModel
 from gmsa_rag.model.gmsa import tensor_sha256
+from gmsa_rag.training import parallel
 from gmsa_rag.training.data import QASamples
 from gmsa_rag.training.trainer import Trainer, TrainConfig, qa_scores
 
@@ -183,6 +189,8 @@ def main() -> None:
         parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
     work = args.work or args.out / "runs"
     t0 = time.time()
+    rank, _ = parallel.init_from_env()  # under torchrun: this process's share of each batch
+    main_process = rank == 0
 
     model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA.replace(lsa_init=args.lsa_init), device=args.device)
     info = {
@@ -191,7 +199,8 @@ def main() -> None:
         "backbone_tensor_sha256": tensor_sha256(dict(model.backbone.state_dict())),
         "torch": torch.__version__,
     }
-    print(json.dumps(info), flush=True)
+    if main_process:
+        print(json.dumps(info), flush=True)
     if args.init:  # an older file may lack the decoder adapter (v1 stage 1) or the answering one (v2)
         init = args.init / "model.safetensors" if args.init.is_dir() else args.init
         missing_ok = ("decoder_lm.",) if args.keep_answer_adapter else ("decoder_lm.", "answer_lm.")
@@ -201,9 +210,10 @@ def main() -> None:
                              curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens,
                              train_file=args.ae_train, keep_answer_adapter=args.keep_answer_adapter)
         Trainer(model, ae).run()
-        export(model, args.out / "ae")
-        shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
-        print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
+        if main_process:
+            export(model, args.out / "ae")
+            shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
+            print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
 
     keft = TrainConfig(  # KEFT trains the answering adapter, which starts as the stage-1 one
         stage="keft",
@@ -227,6 +237,8 @@ def main() -> None:
         precision=args.precision,
     )
     Trainer(model, keft).run()
+    if not main_process:
+        return
     export(model, args.out / "keft")
     shutil.copy(work / "keft" / "log.jsonl", args.out / "keft_log.jsonl")
     print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)

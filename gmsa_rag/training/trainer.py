@@ -6,6 +6,9 @@ steps) and, at the end, ``model/`` (the trained GMSA, ``save_pretrained`` format
 Starting a run in a directory that holds a checkpoint resumes it; a different config is
 refused rather than silently restarted. A time limit counts the run's time over all its
 resumptions (the checkpoint records it), so an interrupted run ends at the same budget.
+
+Under ``torchrun`` (:mod:`~gmsa_rag.training.parallel`) each process draws its share of
+every batch and gradients are averaged; only rank 0 evaluates, logs and writes files.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from gmsa_rag.evaluation.metrics import QAScores, clean_answer, score_qa
 from gmsa_rag.model.decoding import SamplingParams
 from gmsa_rag.model.gmsa import GMSAModel, TrainBatch
 from gmsa_rag.io import fsync_dir, read_jsonl
+from gmsa_rag.training import parallel
 from gmsa_rag.training.data import AutoencoderSamples, MixedSamples, QASamples, batches
 from gmsa_rag.training.token_file import is_token_file, read_token_file
 
@@ -252,8 +256,19 @@ class Trainer:
         self.eval_source = self._source(config.eval_data) if config.eval_data else None
         self.step = 0
         self.run_seconds = 0.0  # wall time trained so far, over all resumptions
+        self.rank, self.world = parallel.rank(), parallel.world()
+        self.rank_batch = parallel.per_rank_batch(config.batch_size)
         self.data_rng = random.Random(config.seed)
         self.torch_rng_state = torch.Generator().manual_seed(config.seed).get_state()
+        self._reseed_other_ranks()
+
+    def _reseed_other_ranks(self) -> None:
+        """Processes past rank 0 draw other samples (and dropout masks) than rank 0, from
+        seeds of (seed, rank, step): a resumed run restores rank 0's generators exactly."""
+        if self.rank:
+            key = f"{self.config.seed}:{self.rank}:{self.step}"
+            self.data_rng = random.Random(key)
+            self.torch_rng_state = torch.Generator().manual_seed(random.Random(key).getrandbits(63)).get_state()
 
     # ------------------------------------------------------------ data and precision
 
@@ -332,11 +347,14 @@ class Trainer:
         self.data_rng.setstate(_rng_from_json(state["data_rng"]))
         self.step = int(state["step"])
         self.run_seconds = float(state.get("run_seconds", 0.0))
+        self._reseed_other_ranks()
         return True
 
     # ------------------------------------------------------------ the loop
 
     def _log(self, record: dict[str, Any]) -> None:
+        if self.rank:
+            return
         self.out.mkdir(parents=True, exist_ok=True)
         with (self.out / "log.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
@@ -357,6 +375,9 @@ class Trainer:
             total += loss.item()
             tokens += sum(len(t) for t in batch.target_ids) + int(batch.chunk_mask.sum())
         params = [p for ps in self.groups.values() for p in ps]
+        if self.world > 1:
+            parallel.average_gradients(params)
+            total, tokens = parallel.sum_over_ranks(total / self.world, tokens)
         torch.nn.utils.clip_grad_norm_(params, c.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -398,7 +419,8 @@ class Trainer:
         self._sync_answer_adapter()
         self.torch_rng_state = torch.random.get_rng_state()
         self.run_seconds = time.monotonic() - started
-        self.save_checkpoint()
+        if not self.rank:
+            self.save_checkpoint()
 
     def run(self) -> Path:
         """Train to ``steps`` (resuming if a checkpoint exists); returns the saved model directory."""
@@ -408,13 +430,16 @@ class Trainer:
         with torch.random.fork_rng(devices=[self.model.device] if self.model.device.type == "cuda" else []):
             torch.random.set_rng_state(self.torch_rng_state)
             window = (lambda: max_tokens_for_step(c, self.step)) if c.length_schedule else None
-            stream = batches(self.train_source, self.model, c.batch_size, self.data_rng, window)
-            bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step")
+            parallel.broadcast_parameters([p for ps in self.groups.values() for p in ps])
+            stream = batches(self.train_source, self.model, self.rank_batch, self.data_rng, window)
+            bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step", disable=self.rank > 0)
             window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0  # since the last log line
             started = time.monotonic() - self.run_seconds  # the time limit spans resumptions
             deadline = started + c.time_limit_s if c.time_limit_s else math.inf
-            while self.step < c.steps and time.monotonic() < deadline:
+            while self.step < c.steps and not parallel.any_rank(time.monotonic() >= deadline):
                 elapsed_fraction = (time.monotonic() - started) / c.time_limit_s if c.time_limit_s else 0.0
+                if self.world > 1 and c.time_limit_s:  # one learning rate for all processes
+                    elapsed_fraction = parallel.sum_over_ranks(elapsed_fraction)[0] / self.world
                 step_start = time.perf_counter()
                 loss, tokens = self.train_step(stream, elapsed_fraction)
                 window_seconds += time.perf_counter() - step_start  # training only, not evaluation
@@ -425,7 +450,7 @@ class Trainer:
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                     self._log(record)
                     window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0
-                if self.step % c.eval_every == 0 or self.step == c.steps:
+                if (self.step % c.eval_every == 0 or self.step == c.steps) and not self.rank:
                     metrics = self.evaluate()
                     if metrics:
                         self._log({"step": self.step, **metrics})
@@ -438,7 +463,10 @@ class Trainer:
                 self._log({"event": "time_limit", "step": self.step})
         self.model.eval()
         self._sync_answer_adapter()
-        return self.model.save_pretrained(self.out / "model")
+        if not self.rank:
+            self.model.save_pretrained(self.out / "model")
+        parallel.barrier()  # the model directory exists when every process returns it
+        return self.out / "model"
 
 
 # ---------------------------------------------------------------- held-out answers

@@ -98,10 +98,14 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
         return lambda data, path: [pre_html_to_doc(data, path=path)]
 
     def text(data: bytes, path: str) -> str:
-        if path.endswith(".gz"):
+        if path.endswith((".gz", ".dz")):  # dictzip (.dict.dz) is gzip
             data = gzip.decompress(data)
         return data.decode("utf-8", "replace")
 
+    if fmt == "dictd":
+        from gmsa_rag.training.corpora.formats.dictd import dictd_to_docs
+
+        return lambda data, path: dictd_to_docs(text(data, path), name=path)
     if fmt == "info":
         from gmsa_rag.training.corpora.formats.info import info_to_docs
 
@@ -121,10 +125,10 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
 
 def _code_digest() -> str:
     """A digest of the code that decides a conversion's output (converters, prose filter, reader)."""
-    from gmsa_rag.training.corpora.formats import html, info, markdown, mdoc, pod, pretext, roff
+    from gmsa_rag.training.corpora.formats import dictd, html, info, markdown, mdoc, pod, pretext, roff
 
     h = hashlib.blake2b(_CACHE_VERSION.encode(), digest_size=8)
-    for code in (formats, html, pretext, info, roff, mdoc, markdown, pod, clean, debian, _converter, _convert):
+    for code in (formats, dictd, html, pretext, info, roff, mdoc, markdown, pod, clean, debian, _converter, _convert):
         h.update(inspect.getsource(code).encode("utf-8"))
     return h.hexdigest()
 

@@ -14,7 +14,7 @@ the filters (from a few sampled pages per kind) and the bookworm ``.deb`` size; 
 
 from __future__ import annotations
 
-from gmsa_rag.training.corpora.doc_spec import INFO_FILES, MAN_PAGES, NOTES_JUNK, SPHINX_JUNK, DocSource
+from gmsa_rag.training.corpora.doc_spec import DOXYGEN_JUNK, INFO_FILES, MAN_PAGES, NOTES_JUNK, SPHINX_JUNK, DocSource
 
 MORE_SOURCES: tuple[DocSource, ...] = (
     # gnu-info-more: ~3.51M words, .deb 93.4 MB — many GNU/Texinfo manuals
@@ -592,7 +592,40 @@ MORE_SOURCES: tuple[DocSource, ...] = (
     # djangorestframework-doc: 51k tokens, .deb 8.1 MB — Django REST framework's guide (MkDocs)
     DocSource("djangorestframework-doc", ("python-djangorestframework-doc",), "html",
               ("usr/share/doc/python3-djangorestframework/html/*/index.html",), ("*/community/*",) + NOTES_JUNK),
+    # singular-doc: the Singular computer-algebra manual, one uncompressed info file (6.2 MB)
+    DocSource("singular-doc", ("singular-doc",), "info", ("usr/share/info/singular.info",)),
+    # dict-foldoc: 630k words — the Free On-line Dictionary of Computing (GFDL, no invariant sections)
+    DocSource("foldoc", ("dict-foldoc",), "dictd", ("usr/share/dictd/foldoc.dict.dz",)),
+    # dict-jargon: 183k words — the Jargon File 4.4.7 (public domain)
+    DocSource("jargon-file", ("dict-jargon",), "dictd", ("usr/share/dictd/jargon.dict.dz",)),
+    # gettext-doc: the GNU gettext manual (Texinfo HTML)
+    DocSource("gettext-doc", ("gettext-doc",), "html", ("usr/share/doc/gettext/*.html",),
+              ("*/gettext_20.html",)),  # the appendix of licence texts
+    # flex-doc: the flex manual (Texinfo HTML)
+    DocSource("flex-doc", ("flex-doc",), "html", ("usr/share/doc/flex-doc/html/*.html",),
+              ("*/Concept-Index.html", "*/Index-of-*.html")),
+    # golang-1.19-doc: the Go language specification, memory model and assembler guide
+    DocSource("golang-doc", ("golang-1.19-doc|golang-1.22-doc",), "html", ("usr/share/doc/golang-1.*-doc/html/*.html",),
+              ("*/go1.*_spec.html",)),
     # --- doubtful: API references whose pages are mostly signatures and navigation
+    # Doxygen manuals read like wx-doc (class and module descriptions, their overview pages)
+    DocSource("dcmtk-doc", ("dcmtk-doc",), "html", ("usr/share/doc/dcmtk/dcmtk/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("gnuradio-doc", ("gnuradio-doc",), "html", ("usr/share/doc/gnuradio-doc/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("pcl-doc", ("libpcl-doc",), "html", ("usr/share/doc/libpcl-dev/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("openscenegraph-doc", ("openscenegraph-doc",), "html", ("usr/share/doc/openscenegraph-doc/openscenegraph/*.html",),
+              DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("eigen-doc", ("libeigen3-doc",), "html", ("usr/share/doc/libeigen3-dev/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("gsoap-doc", ("gsoap-doc",), "html", ("usr/share/doc/gsoap/*/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("fltk-doc", ("fltk1.3-doc",), "html", ("usr/share/doc/fltk1.3-doc/HTML/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("efl-doc", ("efl-doc",), "html", ("usr/share/doc/efl-doc/html/*.html",), DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("gtkmm3-doc", ("libgtkmm-3.0-doc",), "html", ("usr/share/doc/libgtkmm-3.0-doc/reference/html/*.html",),
+              DOXYGEN_JUNK + NOTES_JUNK),
+    # rdkit-doc: the RDKit book and Python API (Sphinx) and its C++ API (Doxygen)
+    DocSource("rdkit-doc", ("rdkit-doc",), "html", ("usr/share/doc/rdkit/html/*.html",), SPHINX_JUNK + DOXYGEN_JUNK + NOTES_JUNK),
+    DocSource("qutip-doc", ("python-qutip-doc",), "html", ("usr/share/doc/python-qutip-doc/html/*.html",),
+              SPHINX_JUNK + NOTES_JUNK),
+    # freedombox-doc-en: the FreedomBox user manual (English pages from its wiki)
+    DocSource("freedombox-manual", ("freedombox-doc-en",), "html", ("usr/share/freedombox/manual/en/*.html",), NOTES_JUNK),
     # wx-doc: ~1.79M words, .deb 7.4 MB — wxWidgets doxygen: class docs + overview topics (API, doubtful)
     DocSource("wx-doc", ("wx3.2-doc",), "html", ("usr/share/doc/wx3.2-doc/html/*.html",), ("*_source.html",
               "*-members.html", "*/search/*", "*_8h.html", "*/globals*.html", "*/functions*.html") + NOTES_JUNK),

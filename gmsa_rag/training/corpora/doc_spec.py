@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from gmsa_rag.errors import InputError
 from gmsa_rag.training.corpora.debian import check_not_reserved
 
-FORMATS = ("html", "html-pre", "info", "man", "markdown", "pod")
+FORMATS = ("dictd", "html", "html-pre", "info", "man", "markdown", "pod")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,9 @@ JAVADOC_JUNK = ("*/class-use/*", "*-summary.html", "*-tree.html", "*/package-use
             "*/constant-values.html", "*/serialized-form.html", "*/overview-*.html", "*/help-doc.html",
             "*/search.html", "*-frame.html")
 # release notes, changelogs, licence and credits pages of Sphinx and hand-written manuals
+DOXYGEN_JUNK = ("*_source.html", "*-members.html", "*/search/*", "*_8h.html", "*/globals*.html", "*/functions*.html",
+                "*/namespacemembers*.html", "*/files.html", "*/annotated.html", "*/hierarchy.html", "*/classes.html",
+                "*/inherits.html", "*/dir_*.html")
 NOTES_JUNK = ("*/changelog*.html", "*/ChangeLog*.html", "*/Changelog*.html", "*/changes.html", "*/changes-*.html",
               "*/Changes.html", "*/CHANGES.html", "*/NEWS.html", "*/news.html", "*/News*.html", "*/history.html",
               "*/HISTORY.html", "*/release-notes*", "*/release_notes*", "*/releasenotes*", "*/ReleaseNotes*",

@@ -3,6 +3,8 @@
 One module per format, each with one entry point that takes the file's text and returns
 :class:`ConvertedDoc` records (title + prose paragraphs):
 
+- ``dictd`` :func:`~gmsa_rag.training.corpora.formats.dictd.dictd_to_docs` (dictd dictionaries:
+            FOLDOC, the Jargon File)
 - ``html``  :func:`~gmsa_rag.training.corpora.formats.html.html_to_doc` (Sphinx, rustdoc,
             mdBook, javadoc, DocBook, Erlang's and Texinfo's HTML, plain pages)
 - ``html-pre`` :func:`~gmsa_rag.training.corpora.formats.pretext.pre_html_to_doc` (plain-text
