@@ -241,6 +241,22 @@ def test_build_doc_corpus_rebuilds_a_damaged_cache(tmp_path):
     assert again.files["train"].read_bytes() == first.files["train"].read_bytes()
 
 
+def test_cache_digest_follows_only_the_formats_own_converters(monkeypatch):
+    from gmsa_rag.training.corpora.doc_spec import FORMATS
+
+    assert set(doc_corpus._FORMAT_MODULES) == set(FORMATS)
+    before = {fmt: doc_corpus._code_digest(fmt) for fmt in FORMATS}
+    assert len(set(before.values())) == len(FORMATS)
+    real = doc_corpus.inspect.getsource
+
+    def edited(obj):  # as if formats/dictd.py had been edited
+        return real(obj) + ("# edit" if getattr(obj, "__name__", "").endswith(".dictd") else "")
+
+    monkeypatch.setattr(doc_corpus.inspect, "getsource", edited)
+    after = {fmt: doc_corpus._code_digest(fmt) for fmt in FORMATS}
+    assert [fmt for fmt in FORMATS if after[fmt] != before[fmt]] == ["dictd"]
+
+
 def test_unknown_source_name(tmp_path):
     from gmsa_rag.errors import InputError
 

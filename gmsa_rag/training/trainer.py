@@ -240,6 +240,7 @@ class Trainer:
         self.model, self.config = model, config
         self.out = Path(config.out_dir)
         self.groups = set_trainable(model, config.stage, config.train_decoder)
+        self.params = [p for ps in self.groups.values() for p in ps]  # everything the optimiser steps
         self.role = "restate" if config.stage == "autoencoder" else "answer"  # the decoder that trains and is evaluated
         if config.train_decoder:  # the adapted decoder is now the one that restates (and reads) soft tokens
             model.config = model.config.replace(restate_decoder="adapted")
@@ -374,11 +375,10 @@ class Trainer:
             loss.backward()
             total += loss.item()
             tokens += sum(len(t) for t in batch.target_ids) + int(batch.chunk_mask.sum())
-        params = [p for ps in self.groups.values() for p in ps]
         if self.world > 1:
-            parallel.average_gradients(params)
+            parallel.average_gradients(self.params)
             total, tokens = parallel.sum_over_ranks(total / self.world, tokens)
-        torch.nn.utils.clip_grad_norm_(params, c.grad_clip)
+        torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.step += 1
@@ -430,7 +430,7 @@ class Trainer:
         with torch.random.fork_rng(devices=[self.model.device] if self.model.device.type == "cuda" else []):
             torch.random.set_rng_state(self.torch_rng_state)
             window = (lambda: max_tokens_for_step(c, self.step)) if c.length_schedule else None
-            parallel.broadcast_parameters([p for ps in self.groups.values() for p in ps])
+            parallel.broadcast_parameters(self.params)
             stream = batches(self.train_source, self.model, self.rank_batch, self.data_rng, window)
             bar = tqdm(total=c.steps, initial=self.step, desc=f"train {c.stage}", unit="step", disable=self.rank > 0)
             window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0  # since the last log line
@@ -446,7 +446,8 @@ class Trainer:
                 window_loss, window_tokens, window_steps = window_loss + loss, window_tokens + tokens, window_steps + 1
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == c.steps:  # after a resume the window may be shorter
-                    record = {"step": self.step, "loss": window_loss / window_steps, "tokens_per_s": window_tokens / window_seconds}
+                    record = {"step": self.step, "loss": window_loss / window_steps, "tokens_per_s": window_tokens / window_seconds,
+                              "seconds_per_step": window_seconds / window_steps}
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                     self._log(record)
                     window_loss, window_tokens, window_steps, window_seconds = 0.0, 0, 0, 0.0

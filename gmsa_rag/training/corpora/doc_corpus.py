@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib
 import inspect
 import json
 import time
@@ -123,12 +124,20 @@ def _converter(fmt: str) -> Callable[[bytes, str], list[formats.ConvertedDoc]]:
     return lambda data, path: [pod_to_doc(text(data, path), name=path)]
 
 
-def _code_digest() -> str:
-    """A digest of the code that decides a conversion's output (converters, prose filter, reader)."""
-    from gmsa_rag.training.corpora.formats import dictd, html, info, markdown, mdoc, pod, pretext, roff
+# the format modules each format's conversion runs (beside the shared code in _code_digest)
+_FORMAT_MODULES = {
+    "html": ("html",), "html-pre": ("pretext", "html"), "markdown": ("markdown", "html"),
+    "info": ("info",), "man": ("roff", "mdoc"), "pod": ("pod",), "dictd": ("dictd",),
+}
 
-    h = hashlib.blake2b(_CACHE_VERSION.encode(), digest_size=8)
-    for code in (formats, dictd, html, pretext, info, roff, mdoc, markdown, pod, clean, debian, _converter, _convert):
+
+def _code_digest(fmt: str) -> str:
+    """A digest of the code that decides a conversion's output in format ``fmt``: its
+    converter modules, the shared document type, prose filter and package reader, and the
+    dispatch here. Editing one converter re-converts only the sources in its format."""
+    modules = [importlib.import_module(f"{formats.__name__}.{m}") for m in _FORMAT_MODULES[fmt]]
+    h = hashlib.blake2b(f"{_CACHE_VERSION}:{fmt}".encode(), digest_size=8)
+    for code in (formats, *modules, clean, debian, _converter, _convert):
         h.update(inspect.getsource(code).encode("utf-8"))
     return h.hexdigest()
 
@@ -286,7 +295,7 @@ def build_doc_corpus(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "debian-docs"
     lengths = dict(min_words=min_words, target_words=target_words, max_words=max_words)
     tokenizer = load_tokenizer(backbone)
-    code = _code_digest()
+    codes = {fmt: _code_digest(fmt) for fmt in {s.format for s in chosen}}
     exact, near = dedup.ExactDuplicates(), dedup.NearDuplicates()
     split_records: dict[str, list[dict]] = {"train": [], "heldout": []}
     reports = []
@@ -294,7 +303,7 @@ def build_doc_corpus(
         report = SourceReport(name=source.name)
         t0 = time.perf_counter()
         try:
-            docs = _source_documents(source, cache, refresh, report, code, progress)
+            docs = _source_documents(source, cache, refresh, report, codes[source.format], progress)
         except DebError as exc:
             report.error = str(exc)
             reports.append(report)

@@ -69,6 +69,11 @@ def _paragraphs(body: list[str]) -> list[str]:
     return paragraphs
 
 
+def _name(headword: str) -> str:
+    """The headword without FOLDOC's ``%%%`` aliases."""
+    return headword.split("%%%")[0].strip()
+
+
 def _clean(paragraph: str) -> str:
     paragraph = _XREF.sub(r"\1", paragraph)
     return " ".join(_LEADING_MARKS.sub("", paragraph).split())
@@ -76,7 +81,7 @@ def _clean(paragraph: str) -> str:
 
 def entry_paragraphs(headword: str, body: list[str]) -> list[str]:
     """The prose paragraphs of one entry, the first led by its headword (rules above)."""
-    name = headword.split("%%%")[0].strip()
+    name = _name(headword)
     out = []
     for paragraph in _paragraphs(body):
         if _BRACKETED.match(paragraph):
@@ -99,22 +104,18 @@ def dictd_to_docs(text: str, name: str = "") -> list[ConvertedDoc]:
     titled by their first and last headwords."""
     if not isinstance(text, str):
         raise InputError(f"dictd_to_docs needs the file's text, got {type(text).__name__} for {name or 'a file'}")
-    docs: list[ConvertedDoc] = []
-    paragraphs: list[str] = []
-    heads: list[str] = []
+    groups: list[list[tuple[str, list[str]]]] = [[]]  # (name, paragraphs) of each entry
     words = 0
     for headword, body in _entries(text):
-        if _DATABASE_ENTRY.match(headword):
-            continue
-        kept = entry_paragraphs(headword, body)
+        kept = [] if _DATABASE_ENTRY.match(headword) else entry_paragraphs(headword, body)
         if not kept:
             continue
-        heads.append(headword.split("%%%")[0].strip())
-        paragraphs.extend(kept)
-        words += sum(len(p.split()) for p in kept)
         if words >= DOC_WORDS:
-            docs.append(ConvertedDoc(f"{heads[0]} - {heads[-1]}", tuple(paragraphs)))
-            paragraphs, heads, words = [], [], 0
-    if paragraphs:
-        docs.append(ConvertedDoc(f"{heads[0]} - {heads[-1]}", tuple(paragraphs)))
-    return docs
+            groups.append([])
+            words = 0
+        groups[-1].append((_name(headword), kept))
+        words += sum(len(p.split()) for p in kept)
+    return [
+        ConvertedDoc(f"{group[0][0]} - {group[-1][0]}", tuple(p for _, kept in group for p in kept))
+        for group in groups if group
+    ]
