@@ -102,11 +102,13 @@ class _Pieces:
 @dataclass
 class SchedulerStats:
     """What the scheduler has run: decode loops started, rows served (``joined`` of them by
-    joining a running loop) and the most rows decoded at once."""
+    joining a running loop, ``left`` of them taken out early because their caller stopped)
+    and the most rows decoded at once."""
 
     batches: int = 0
     rows: int = 0
     joined: int = 0
+    left: int = 0
     largest: int = 0
 
 
@@ -261,8 +263,7 @@ class BatchScheduler:
         stats.joined += 0 if new_batch else added
         stats.largest = max(stats.largest, running)
 
-    @staticmethod
-    def _emit(row: _Row, text: IncrementalText, token: int, runner: Decoder) -> bool:
+    def _emit(self, row: _Row, text: IncrementalText, token: int, runner: Decoder) -> bool:
         """Hand one token to its row; whether the row goes on."""
         row.steps += 1
         try:
@@ -273,6 +274,7 @@ class BatchScheduler:
             return False
         if row.cancelled.is_set():
             row.finish()
+            self.stats.left += 1
             return False
         if token in runner.eos_token_ids and not row.params.ignore_eos:
             row.finish(text.finish())

@@ -7,6 +7,7 @@ default model in a real browser is tests/test_app_browser.py.
 from __future__ import annotations
 
 import os
+import time
 
 import gradio as gr
 import httpx
@@ -442,3 +443,49 @@ def test_settings_default_to_localhost():
     settings = AppSettings()
     assert settings.host == "127.0.0.1" and settings.max_upload_bytes == 20_000_000
     assert os.environ.get("GRADIO_SHARE", "") != "True"
+
+
+def test_a_client_that_leaves_mid_answer_frees_its_batch_row(collection, tmp_path, monkeypatch):
+    """A real server: a client that cancels a streaming answer and one that drops its connection
+    each free their batch row before the answer's end; the server goes on answering."""
+    from gradio_client import Client
+
+    from gmsa_rag.model import decoding
+
+    step = decoding.DecodeBatch.next_tokens
+
+    def slow_step(self):  # ~300 tokens take seconds, so the clients leave mid-answer
+        time.sleep(0.02)
+        return step(self)
+
+    monkeypatch.setattr(decoding.DecodeBatch, "next_tokens", slow_step)
+    long = SamplingParams(max_new_tokens=300, ignore_eos=True)
+    engine = AppEngine(collection, tmp_path / "uploads", max_upload_bytes=LIMIT, params=long, max_batch=4)
+    demo = launch(engine, AppSettings(port=free_port(), queue_size=4), block=False)
+    args = dict(question="what is the capital of france ?", gmsa_history=[], full_history=[], rate=4, top_k=2,
+                compare=False)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        job = client.submit(**args, api_name="/ask")
+        _wait_for(lambda: engine.scheduler.stats.rows == 1, "the answer to start decoding")
+        job.cancel()
+        _wait_for(lambda: engine.scheduler.stats.left == 1, "the cancelled row to leave")
+
+        with httpx.Client(base_url=demo.local_url, timeout=30) as http:  # Gradio's REST API, by hand
+            event = http.post("gradio_api/call/ask", json={"data": list(args.values())}).json()["event_id"]
+            with http.stream("GET", f"gradio_api/call/ask/{event}") as response:
+                for line in response.iter_lines():
+                    if line.startswith("data:") and "capital" in line:
+                        break  # the answer is streaming: drop the connection
+        _wait_for(lambda: engine.scheduler.stats.left == 2, "the disconnected row to leave")
+        assert engine.scheduler.stats.rows == 2
+    finally:
+        demo.close()
+        engine.close()
+
+
+def _wait_for(condition, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -134,6 +134,7 @@ def test_a_caller_that_stops_frees_its_row(model):
         resume.set()
         assert "".join(other) == other_alone
     assert len(count) == 2  # no token decoded for it after it left
+    assert scheduler.stats.left == 1 and scheduler.stats.rows == 2
 
 
 def test_a_failing_callback_fails_its_own_row_only(model):
