@@ -219,6 +219,10 @@ def test_build_doc_corpus_end_to_end(tmp_path, monkeypatch):
     assert "x.html" not in docs  # excluded by the source's pattern
     assert len({"copy.html", "page0.html"} & docs) == 1  # the same page twice: the first read stays
     assert first.totals["tokens_train"] > first.totals["words_train"] > 0
+    cached = doc_corpus.cached_passages(cache)  # same packing and split, duplicates kept
+    for split in ("train", "heldout"):
+        assert {r["text"] for r in records[split]} <= set(cached[split])
+    assert sum(map(len, cached.values())) > len(texts)  # copy.html's passages are still there
 
     second = _build(tmp_path / "b", sources, cache)  # from the cached conversion: same bytes
     assert second.sources[0].cached and second.sources[0].files == 41

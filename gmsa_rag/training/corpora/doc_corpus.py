@@ -246,6 +246,26 @@ def _passages(
                 yield split, {"text": passage.text, "source": source.name, "doc_id": passage.doc_id}
 
 
+def cached_passages(cache_dir: str | Path) -> dict[str, list[str]]:
+    """Passage texts of every conversion in ``cache_dir`` (a build's ``--cache``), by split.
+
+    Packed and split as the build packs and splits them (same split rule, default passage
+    lengths) but without duplicate removal, and in file-name order: quick training mixes
+    from what the cache already holds, without a full build. Stale conversions (of older
+    package or converter versions) left in the cache are read too.
+    """
+    out: dict[str, list[str]] = {"train": [], "heldout": []}
+    for path in sorted((Path(cache_dir) / "converted").glob("*.jsonl.gz")):
+        source = path.name.rsplit("-", 1)[0]
+        _head, *docs = _read_gz_jsonl(path)
+        for doc in docs:
+            article = Article(doc_id=doc["doc_id"], title=doc["title"], text="\n\n".join(doc["paragraphs"]),
+                              source=source, license="")
+            split = split_of(article, DOCS_HELDOUT_FRACTION, DOCS_SPLIT_SALT)
+            out[split].extend(p.text for p in make_passages(article, junk=DOC_JUNK))
+    return out
+
+
 def _count_tokens(texts: list[str], tokenizer, batch: int = 1024) -> int:
     return sum(
         len(ids) for i in range(0, len(texts), batch)
