@@ -25,6 +25,9 @@ $G eval reconstruct --model /tmp/v7 --data /tmp/s11/docs_eval.jsonl --limit 48 -
 for r in 4 8; do
   $G eval qa --model /tmp/v7 --data benchmarks/data/qa_eval.jsonl --docs benchmarks/data/qa_eval_docs.jsonl --context retrieved --top-k 4 --mode gmsa --rate $r --device cpu --root /tmp/s11/idx$r --json > /tmp/s11/eval/qa_v7_r$r.json
 done
+for r in 4 8; do  # the same in bf16 (decoder weights cast once): does `auto` still need fp32 on CPU?
+  $G eval qa --model /tmp/v7 --data benchmarks/data/qa_eval.jsonl --docs benchmarks/data/qa_eval_docs.jsonl --context retrieved --top-k 4 --mode gmsa --rate $r --device cpu --precision bf16 --root /tmp/s11/idxbf$r --json > /tmp/s11/eval/qa_v7_bf16_r$r.json
+done
 $G eval reconstruct --model gmsa_rag/default_model --data /tmp/s11/docs_eval.jsonl --limit 48 --rate 4 --max-tokens 128 --device cpu --json > /tmp/s11/eval/docs_recon_v6_r4.json
 wait
 echo ALLDONE
