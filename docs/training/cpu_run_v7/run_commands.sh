@@ -25,9 +25,12 @@ $G eval reconstruct --model /tmp/v7 --data /tmp/s11/docs_eval.jsonl --limit 48 -
 for r in 4 8; do
   $G eval qa --model /tmp/v7 --data benchmarks/data/qa_eval.jsonl --docs benchmarks/data/qa_eval_docs.jsonl --context retrieved --top-k 4 --mode gmsa --rate $r --device cpu --root /tmp/s11/idx$r --json > /tmp/s11/eval/qa_v7_r$r.json
 done
+wait
+# then side by side (v6 read from a copy, /tmp/v6, so that v7 could be copied into the tree):
+cp -r gmsa_rag/default_model /tmp/v6
 for r in 4 8; do  # the same in bf16 (decoder weights cast once): does `auto` still need fp32 on CPU?
-  $G eval qa --model /tmp/v7 --data benchmarks/data/qa_eval.jsonl --docs benchmarks/data/qa_eval_docs.jsonl --context retrieved --top-k 4 --mode gmsa --rate $r --device cpu --precision bf16 --root /tmp/s11/idxbf$r --json > /tmp/s11/eval/qa_v7_bf16_r$r.json
+  $G eval qa --model /tmp/v7 --data benchmarks/data/qa_eval.jsonl --docs benchmarks/data/qa_eval_docs.jsonl --context retrieved --top-k 4 --mode gmsa --rate $r --device cpu --precision bf16 --root /tmp/s11/idxbf$r --json > /tmp/s11/eval/qa_v7_bf16_r$r.json &
 done
-$G eval reconstruct --model gmsa_rag/default_model --data /tmp/s11/docs_eval.jsonl --limit 48 --rate 4 --max-tokens 128 --device cpu --json > /tmp/s11/eval/docs_recon_v6_r4.json
+$G eval reconstruct --model /tmp/v6 --data /tmp/s11/docs_eval.jsonl --limit 48 --rate 4 --max-tokens 128 --device cpu --json > /tmp/s11/eval/docs_recon_v6_r4.json
 wait
 echo ALLDONE
