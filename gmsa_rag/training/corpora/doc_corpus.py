@@ -229,6 +229,13 @@ def _package_record(info: DebInfo) -> dict:
 # ------------------------------------------------------------------ dedup, pack, split
 
 
+def _article(doc: dict, paragraphs: Sequence[str], source: str) -> tuple[Article, str]:
+    """A converted document (its kept ``paragraphs``) as an Article, and the split it goes to."""
+    article = Article(doc_id=doc["doc_id"], title=doc["title"], text="\n\n".join(paragraphs),
+                      source=source, license="")
+    return article, split_of(article, DOCS_HELDOUT_FRACTION, DOCS_SPLIT_SALT)
+
+
 def _passages(
     source: DocSource, docs: list[dict], exact: dedup.ExactDuplicates, near: dedup.NearDuplicates,
     lengths: dict[str, int],
@@ -238,9 +245,7 @@ def _passages(
         paragraphs = exact.new(doc["paragraphs"])
         if not paragraphs:
             continue
-        article = Article(doc_id=doc["doc_id"], title=doc["title"], text="\n\n".join(paragraphs),
-                          source=source.name, license="")
-        split = split_of(article, DOCS_HELDOUT_FRACTION, DOCS_SPLIT_SALT)
+        article, split = _article(doc, paragraphs, source.name)
         for passage in make_passages(article, **lengths, junk=DOC_JUNK):
             if near.new(passage.text):
                 yield split, {"text": passage.text, "source": source.name, "doc_id": passage.doc_id}
@@ -256,12 +261,10 @@ def cached_passages(cache_dir: str | Path) -> dict[str, list[str]]:
     """
     out: dict[str, list[str]] = {"train": [], "heldout": []}
     for path in sorted((Path(cache_dir) / "converted").glob("*.jsonl.gz")):
-        source = path.name.rsplit("-", 1)[0]
+        source = path.name.rsplit("-", 1)[0]  # the name of _cache_file's "{source}-{key}.jsonl.gz"
         _head, *docs = _read_gz_jsonl(path)
         for doc in docs:
-            article = Article(doc_id=doc["doc_id"], title=doc["title"], text="\n\n".join(doc["paragraphs"]),
-                              source=source, license="")
-            split = split_of(article, DOCS_HELDOUT_FRACTION, DOCS_SPLIT_SALT)
+            article, split = _article(doc, doc["paragraphs"], source)
             out[split].extend(p.text for p in make_passages(article, junk=DOC_JUNK))
     return out
 
