@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pid", type=int, help="the running app's process id, to read its memory")
     parser.add_argument("--model", default="default", help="model of the started server (gmsa-rag app --model)")
     parser.add_argument("--root", help="indexes folder of the started server (default: a temporary one)")
+    parser.add_argument("--precision", default="auto", help="the started server's precision (gmsa-rag app --precision)")
     parser.add_argument("--queue-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--clients", type=int, default=8)
@@ -59,7 +60,7 @@ def start_server(args: argparse.Namespace, root: Path, max_batch: int) -> Server
     port = free_port()
     argv = [sys.executable, "-m", "gmsa_rag.cli", "app", "--model", args.model, "--port", str(port),
             "--root", str(root), "--queue-size", str(args.queue_size), "--max-new-tokens", str(args.max_new_tokens),
-            "--max-batch", str(max_batch)]
+            "--max-batch", str(max_batch), "--precision", args.precision]
     print(f"starting: {' '.join(argv[1:])}", file=sys.stderr, flush=True)
     log = root / f"server-batch{max_batch}.log"
     return ServerProcess(argv, f"http://127.0.0.1:{port}/", log, child_env()).start(timeout_s=1800)

@@ -288,9 +288,10 @@ def _add_model_args(parser, text: bool = False) -> None:
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--root", default=None, help="where indexes live (default: ./indexes)")
     parser.add_argument(
-        "--precision", default="auto", choices=["auto", "fp32", "bf16", "autocast"],
-        help="inference precision (bf16: decoder weights cast once; autocast: fp32 weights under bf16 "
-             "autocast; auto: bf16 on a CUDA GPU, fp32 on CPU)",
+        "--precision", default="auto", choices=["auto", "fp32", "bf16", "bf16-prefill", "autocast"],
+        help="inference precision (bf16: decoder weights cast once; bf16-prefill: bf16 for the prefill, "
+             "fp32 for decode steps; autocast: fp32 weights under bf16 autocast; auto: bf16 on a CUDA GPU, "
+             "fp32 on CPU)",
     )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")

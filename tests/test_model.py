@@ -429,3 +429,38 @@ def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder():
     assert model.set_precision("auto").resolved_precision() == "fp32"  # on CPU
     with pytest.raises(InputError, match="precision"):
         model.set_precision("fp8")
+
+
+def test_bf16_prefill_precision_prefills_in_bf16_and_decodes_in_fp32():
+    """precision "bf16-prefill": the runner prefills with the decoder's bf16 twin, then casts
+    the KV cache so the fp32 decoder takes the steps; its greedy tokens stay close to fp32's."""
+    from gmsa_rag.model.decoding import DecodeBatch, Decoder
+
+    model = build(config=TINY.replace(decoder_adapter="lora", answer_adapter="own")).eval()
+    soft = model.soft_tokens([model.compress(CHUNKS[:2])[0].vectors[4]])
+    params = SamplingParams(max_new_tokens=6, ignore_eos=True)
+    model.set_precision("bf16-prefill")
+    runner = model.runner("answer")
+    assert runner.model is model.answer_lm and all(p.dtype == torch.bfloat16 for p in runner.prefill_model.parameters())
+    embeds = model.prompt_embeds("who ?", soft)  # (T, d) fp32, read by the fp32 decoder's embeddings
+    mask = torch.ones(1, embeds.shape[0], dtype=torch.long)
+
+    def two_steps(runner):  # logits after the prefill and after one decode step
+        batch = DecodeBatch(runner, embeds[None], mask, params)
+        first = batch.logits
+        batch.advance(torch.tensor([7]))
+        return first, batch.logits, batch.cache
+
+    with torch.inference_mode():
+        first, second, cache = two_steps(runner)
+        want_first, want_second, _ = two_steps(Decoder(model.answer_lm, set()))
+    assert all(layer.keys.dtype == torch.float32 for layer in cache.layers)
+    room = embeds.shape[0] + params.max_new_tokens  # the prefill's buffers, kept through the cast
+    assert all(layer._key_buffer.shape[-2] == room and layer._key_buffer.dtype == torch.float32 for layer in cache.layers)
+    assert second.dtype == torch.float32 and cache.get_seq_length() == embeds.shape[0] + 1
+    scale = want_second.abs().max()
+    assert 0 < (first - want_first).abs().max() < 0.05 * scale  # bf16 rounding, no more
+    assert (second - want_second).abs().max() < 0.05 * scale
+    assert "".join(model.stream("who ?", params=params, soft_tokens=soft)).strip()
+    model.train()
+    assert model.runner("answer").prefill_model is model.answer_lm  # training never sees the twins

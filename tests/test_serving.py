@@ -234,3 +234,44 @@ def test_decode_batch_join_keeps_every_rows_tokens(model):
             got_b.append(int(tokens[1]))
             batch.advance(tokens)
     assert got_a == want_a and got_b == want_b
+
+
+def test_growing_kv_cache_gives_the_concatenating_caches_logits(model):
+    """The decode loop's cache writes into spare room instead of concatenating: same logits
+    as transformers' own DynamicLayer, through regrowth, rows that leave and a crop; and a
+    buffer with room is written in place (no copy of the cache per step)."""
+    from transformers import DynamicCache
+
+    from gmsa_rag.model.decoding import GrowingLayer, _new_cache
+
+    runner = model.runner("answer")
+    embeds, mask = pad_sequences([model.prompt_embeds(q, soft_tokens(model, n)) for q, n in ((QUESTIONS[0], 1), (QUESTIONS[2], 3))], left=True)
+    mask = mask.long()
+
+    def run(cache, steps=8):
+        kwargs = dict(use_cache=True, **{runner._cache_name: cache})
+        with torch.inference_mode():
+            out = runner.model(inputs_embeds=embeds, attention_mask=mask, **kwargs)
+            logits, m = [out.logits[:, -1].float()], mask
+            for step in range(steps):
+                if step == 4:  # the first row leaves
+                    cache.batch_select_indices(torch.tensor([1]))
+                    m, logits[-1] = m[1:], logits[-1][1:]
+                m = torch.cat([m, m.new_ones(m.shape[0], 1)], 1)
+                tokens = logits[-1].argmax(-1)
+                logits.append(runner.model(input_ids=tokens[:, None], attention_mask=m, **kwargs).logits[:, -1].float())
+        return logits, cache
+
+    plain, _ = run(DynamicCache())
+    for room in (0, 3, 64):  # regrows every step, every few steps, never
+        grown, cache = run(_new_cache(runner.model, room))
+        assert all(isinstance(layer, GrowingLayer) for layer in cache.layers)
+        assert all(torch.equal(a, b) for a, b in zip(plain, grown)), room
+    layer = cache.layers[0]
+    buffer, length = layer._key_buffer.data_ptr(), layer.get_seq_length()
+    with torch.inference_mode():
+        layer.update(layer.keys[:, :, -1:], layer.values[:, :, -1:])
+        assert layer._key_buffer.data_ptr() == buffer and layer.get_seq_length() == length + 1
+        layer.crop(-2)
+        keys, _ = layer.update(layer.keys[:, :, -1:], layer.values[:, :, -1:])
+    assert keys.shape[-2] == length and torch.equal(keys[:, :, -1], keys[:, :, -2])

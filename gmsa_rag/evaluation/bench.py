@@ -97,16 +97,14 @@ class LatencyBench:
 
 def _prefill_bound(model: GMSAModel, positions: int, repeats: int) -> float:
     """Median time of one decoder prefill over ``positions`` input embeddings (no LSA, no store)."""
-    from gmsa_rag.model.decoding import Decoder
-
-    decoder = Decoder(model.decoder, set())
+    decoder = model.runner()
     embeds = torch.randn(1, positions, model.dim, device=model.device) * 0.02
     mask = torch.ones(1, positions, dtype=torch.long, device=model.device)
     times = []
     with torch.inference_mode(), model.autocast():
         for _ in range(repeats):
             start = time.perf_counter()
-            decoder.prefill(embeds.to(model.decoder.dtype), mask)
+            decoder.prefill(embeds, mask)
             times.append(time.perf_counter() - start)
     return _median(times)
 

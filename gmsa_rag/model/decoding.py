@@ -44,35 +44,120 @@ def _cache_kwarg(model: nn.Module) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-def _new_cache(model: nn.Module) -> DynamicCache:
+class GrowingLayer(DynamicLayer):
+    """A :class:`DynamicLayer` that keeps spare room behind its keys and values and writes new
+    ones into it, where DynamicLayer concatenates: a decode step then copies one position per
+    layer, not the whole cache (32 decode steps on 2 CPU cores, SmolLM2-135M fp32: 4% faster
+    after 480 cached positions, 11% after 1,800). :attr:`keys` / :attr:`values` are views of the filled part,
+    so everything that reads or replaces them (select, crop, join) works as before; a layer
+    whose keys were replaced copies them into a new buffer at its next update.
+
+    Buffers: (b, heads, capacity, head_dim); room: positions reserved beyond the first update.
+    """
+
+    def __init__(self, room: int = 0) -> None:
+        super().__init__()
+        self.room = room
+        self._key_buffer: torch.Tensor | None = None
+        self._value_buffer: torch.Tensor | None = None
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        length, new = self.get_seq_length(), key_states.shape[-2]
+        needed = length + new
+        if not self._writable(key_states, needed):
+            room = self.room if self._key_buffer is None else max(64, needed // 2)
+            self._key_buffer = self._grown(self.keys, key_states, needed + room)
+            self._value_buffer = self._grown(self.values, value_states, needed + room)
+        self._key_buffer[:, :, length:needed] = key_states
+        self._value_buffer[:, :, length:needed] = value_states
+        self.keys = self._key_buffer[:, :, :needed]
+        self.values = self._value_buffer[:, :, :needed]
+        return self.keys, self.values
+
+    def _writable(self, states: torch.Tensor, needed: int) -> bool:
+        """Whether the buffers still hold :attr:`keys` (nobody replaced them) and have room."""
+        buffer = self._key_buffer
+        return (
+            buffer is not None
+            and needed <= buffer.shape[-2]
+            and self.keys.data_ptr() == buffer.data_ptr()
+            and self.values.data_ptr() == self._value_buffer.data_ptr()
+            and self.keys.shape[:2] == states.shape[:2]
+        )
+
+    @staticmethod
+    def _grown(filled: torch.Tensor, like: torch.Tensor, capacity: int) -> torch.Tensor:
+        """A new buffer (b, heads, capacity, head_dim) starting with ``filled``'s positions."""
+        buffer = like.new_empty(*like.shape[:2], capacity, like.shape[-1])
+        if filled.numel():
+            buffer[:, :, : filled.shape[-2]] = filled
+        return buffer
+
+    def cast(self, dtype: torch.dtype) -> None:
+        """Hold keys and values in ``dtype`` from now on, keeping the spare room."""
+        if self._key_buffer is None:
+            self.keys, self.values = self.keys.to(dtype), self.values.to(dtype)
+            return
+        length = self.get_seq_length()
+        self._key_buffer, self._value_buffer = self._key_buffer.to(dtype), self._value_buffer.to(dtype)
+        self.keys, self.values = self._key_buffer[:, :, :length], self._value_buffer[:, :, :length]
+
+    def reset(self) -> None:
+        self._key_buffer = self._value_buffer = None
+        super().reset()
+
+
+def _new_cache(model: nn.Module, room: int = 0) -> DynamicCache:
+    """An empty KV cache whose full-attention layers are :class:`GrowingLayer` s with ``room``
+    spare positions (sliding-window layers stay as transformers makes them)."""
     try:
-        return DynamicCache(config=model.config)
+        cache = DynamicCache(config=model.config)
     except TypeError:  # older transformers
         return DynamicCache()
+    cache.layers = [GrowingLayer(room) if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
+
+
+def _cast_cache(cache: DynamicCache, dtype: torch.dtype) -> None:
+    """Every filled layer's keys and values in ``dtype`` (a bf16 prefill's cache, for fp32 steps)."""
+    for layer in cache.layers:
+        if isinstance(layer, GrowingLayer):
+            layer.cast(dtype)
+        elif layer.is_initialized:
+            layer.keys, layer.values = layer.keys.to(dtype), layer.values.to(dtype)
 
 
 class Decoder:
-    """Greedy/sampled decoding with a KV cache over one causal LM."""
+    """Greedy/sampled decoding with a KV cache over one causal LM.
 
-    def __init__(self, model: nn.Module, eos_token_ids: set[int]) -> None:
+    ``prefill_model``, when given, is a copy of ``model`` in another precision (a bf16 twin)
+    that runs the prefill; its KV cache is then cast to ``model``'s dtype for the decode steps.
+    """
+
+    def __init__(self, model: nn.Module, eos_token_ids: set[int], prefill_model: nn.Module | None = None) -> None:
         self.model = model
+        self.prefill_model = prefill_model if prefill_model is not None else model
         self.eos_token_ids = eos_token_ids
         self._cache_name = _cache_kwarg(model)
 
-    def prefill(self, embeds: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, DynamicCache]:
-        """Run the whole prefix at once.
+    def prefill(self, embeds: torch.Tensor, mask: torch.Tensor, room: int = 0) -> tuple[torch.Tensor, DynamicCache]:
+        """Run the whole prefix at once; the cache keeps ``room`` positions spare for decoding.
 
         embeds: (b, T, d) left-padded, mask: (b, T) -> next-token logits (b, V) and the filled cache.
         """
-        cache = _new_cache(self.model)
-        out = self.model(
-            inputs_embeds=embeds,
+        cache = _new_cache(self.prefill_model, room)
+        out = self.prefill_model(
+            inputs_embeds=embeds.to(self.prefill_model.dtype),
             attention_mask=mask,
             position_ids=positions_from_mask(mask),
             use_cache=True,
             logits_to_keep=1,
             **{self._cache_name: cache},
         )
+        if self.prefill_model is not self.model:
+            _cast_cache(cache, self.model.dtype)
         return out.logits[:, -1, :].float(), cache
 
     def decode_step(self, tokens: torch.Tensor, mask: torch.Tensor, cache: DynamicCache) -> torch.Tensor:
@@ -122,7 +207,7 @@ class DecodeBatch:
     def __init__(self, decoder: Decoder, embeds: torch.Tensor, mask: torch.Tensor, params: SamplingParams,
                  generator: torch.Generator | None = None) -> None:
         self.decoder, self.params, self.generator = decoder, params, generator
-        self.logits, self.cache = decoder.prefill(embeds, mask)  # (b, V)
+        self.logits, self.cache = decoder.prefill(embeds, mask, room=params.max_new_tokens)  # (b, V)
         self.mask = mask  # (b, T)
         self.steps = 0  # tokens picked so far, per row
 
@@ -157,7 +242,7 @@ class DecodeBatch:
     def joinable(self) -> bool:
         """Whether other rows can :meth:`join`: every cache layer a plain growing one (not a
         sliding window, whose padding would shift what it keeps)."""
-        return all(type(layer) is DynamicLayer and layer.is_initialized for layer in self.cache.layers)
+        return all(type(layer) in (DynamicLayer, GrowingLayer) and layer.is_initialized for layer in self.cache.layers)
 
     def join(self, other: "DecodeBatch") -> None:
         """Append ``other``'s rows (prefilled apart, same decoder) after this batch's, between

@@ -66,7 +66,7 @@ class TrainBatch:
     target_ids: list[list[int]]
 
 
-PRECISIONS = ("fp32", "bf16", "autocast", "auto")
+PRECISIONS = ("fp32", "bf16", "bf16-prefill", "autocast", "auto")
 _CAST_LOCK = threading.Lock()  # making bf16 decoder twins (rare; one lock for every model)
 
 
@@ -225,7 +225,9 @@ class GMSAModel(nn.Module):
 
     def set_precision(self, precision: str) -> "GMSAModel":
         """Inference precision of LSA and decoding (:data:`PRECISIONS`): "fp32" (exact, the
-        default); "bf16": the decoders' weights cast to bf16 once (LSA stays fp32); "autocast":
+        default); "bf16": the decoders' weights cast to bf16 once (LSA stays fp32); "bf16-prefill":
+        prefill with those bf16 weights, decode with the fp32 ones (on CPUs bf16 pays for the
+        long prefill matrices, not for one-token steps); "autocast":
         fp32 weights under bf16 autocast (re-cast at every step); "auto": bf16 where it pays
         off (:func:`bf16_pays_off`), else fp32. :meth:`compress` always runs at the weights'
         precision, so stored vectors and their keys never depend on this. Training is unaffected."""
@@ -587,8 +589,12 @@ class GMSAModel(nn.Module):
         return embeds[0]
 
     def runner(self, role: str = "answer") -> Decoder:
-        """The prefill / decode steps of one role's decoder (:meth:`decoder_for`)."""
-        return Decoder(self.decoder_for(role), self._eos)
+        """The prefill / decode steps of one role's decoder (:meth:`decoder_for`); at precision
+        "bf16-prefill" its bf16 twin runs the prefill."""
+        decoder = self.decoder_for(role)
+        if self.training or self.resolved_precision() != "bf16-prefill":
+            return Decoder(decoder, self._eos)
+        return Decoder(decoder, self._eos, prefill_model=self._cast_decoder(decoder))
 
     def incremental_text(self) -> IncrementalText:
         """Turns this model's answer tokens into streamed text pieces (stops at EOS)."""
