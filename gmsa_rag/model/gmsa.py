@@ -71,9 +71,10 @@ _CAST_LOCK = threading.Lock()  # making bf16 decoder twins (rare; one lock for e
 
 
 def bf16_pays_off(device: torch.device) -> bool:
-    """Whether ``"auto"`` picks bf16 weights here: on a CUDA GPU with bf16. Not on CPUs:
-    measured on a 2-core AVX-512 CPU, bf16 weights answered 1.4x faster but cost 0.014 GMSA
-    F1 at 8x on the bundled set, over the 0.01 allowed (README, Benchmarks)."""
+    """Whether ``"auto"`` picks bf16 weights here: on a CUDA GPU with bf16. Not on CPUs (README,
+    Benchmarks: Precision): on a 2-core AMX CPU "bf16-prefill" answered fastest, but a batched
+    bf16 prefill's rounding depends on the rows padded beside it, so batched answers there
+    differ from one-at-a-time ones (6 of 80 in the load test); fp32 keeps them equal."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
