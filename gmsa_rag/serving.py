@@ -5,7 +5,7 @@ by overheads and reading the weights, not by arithmetic), so concurrent users ar
 faster together than one after another. :class:`BatchScheduler` runs one worker thread:
 
     stream() ──> pending ──(wait <= max_wait_s for up to max_batch rows of one kind)──> batch
-    batch: left-padded prefill ──> step ──> step ──> ...   a row leaves when it ends;
+    batch: prefill ──> step ──> step ──> ...   a row leaves when it ends;
            rows queued meanwhile are prefilled and join between two steps
            each row's tokens ──> its own text pieces ──> its caller's iterator
 
@@ -13,7 +13,8 @@ Rows joining a running batch (continuous batching) keep a long answer from holdi
 questions behind it: the batch stays full instead of draining to its slowest row. A batch
 holds rows of one kind (decoder role and sampling settings): GMSA answers and full-text
 answers use different decoders, so they run as separate batches, oldest kind first. Greedy
-answers are the same tokens as unbatched ones (left padding, masked, per-row positions). A
+answers are the same tokens as unbatched ones (left padding, masked, per-row positions; on a
+CPU each row is prefilled alone and joins, so a bf16 prefill's rounding is its own too). A
 row that fails before decoding (over the context) fails alone, in its caller's thread; a
 caller that stops iterating frees its row at the next step.
 """
@@ -218,10 +219,23 @@ class BatchScheduler:
         return rows
 
     def _prefill(self, runner: Decoder, rows: list[_Row]) -> DecodeBatch:
+        """One batch of ``rows``, prefilled. On a CPU each row is prefilled alone and the rows
+        join: the prefill is bound by arithmetic there, so padding rows together saves little,
+        and a row prefilled alone has the same KV cache whatever rows arrive with it (a padded
+        bf16 prefill rounds differently from one row's). Elsewhere the rows prefill together."""
         model = self.model
-        with torch.inference_mode(), model.autocast():
-            embeds, mask = pad_sequences([r.embeds for r in rows], left=True)  # (b, T, d), (b, T)
+        alone = model.device.type == "cpu" and runner.batches_join
+        groups = [[row] for row in rows] if alone else [rows]
+
+        def prefilled(group: list[_Row]) -> DecodeBatch:
+            embeds, mask = pad_sequences([r.embeds for r in group], left=True)  # (b, T, d), (b, T)
             return DecodeBatch(runner, embeds, mask, rows[0].params)
+
+        with torch.inference_mode(), model.autocast():
+            batch, *rest = [prefilled(group) for group in groups]
+            if rest:
+                batch.join(*rest)
+        return batch
 
     def _decode(self, rows: list[_Row]) -> None:
         """Prefill the rows together, then step until every row has ended. Between steps, rows of

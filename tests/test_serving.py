@@ -275,3 +275,27 @@ def test_growing_kv_cache_gives_the_concatenating_caches_logits(model):
         layer.crop(-2)
         keys, _ = layer.update(layer.keys[:, :, -1:], layer.values[:, :, -1:])
     assert keys.shape[-2] == length and torch.equal(keys[:, :, -1], keys[:, :, -2])
+
+
+def test_on_cpu_each_row_prefills_alone_so_answers_do_not_depend_on_the_batch():
+    """At "bf16-prefill" a padded bf16 prefill rounds differently from one row's, so on a CPU
+    the scheduler prefills each row alone and joins them: every row's first logits are the
+    bits of its prefill alone, and the batch's greedy answers equal one-at-a-time answers."""
+    from gmsa_rag.serving import _Row
+
+    model = tiny_model().set_precision("bf16-prefill")
+    contexts = [soft_tokens(model, n) for n in (1, 2, 3, 4)]
+    scheduler = BatchScheduler(model, max_batch=4, max_wait_s=0.5)
+    runner = model.runner("answer")
+    assert runner.prefill_model is not runner.model and runner.batches_join
+    with torch.inference_mode():
+        rows = [_Row(model.prompt_embeds(q, s), "answer", GREEDY, None) for q, s in zip(QUESTIONS, contexts)]
+        batch = scheduler._prefill(runner, rows)
+        assert batch.size == 4
+        for i, row in enumerate(rows):
+            assert torch.equal(batch.logits[i], scheduler._prefill(runner, [row]).logits[0]), i
+    alone = ["".join(model.stream(q, params=GREEDY, soft_tokens=s)) for q, s in zip(QUESTIONS, contexts)]
+    with scheduler:
+        streams = [scheduler.stream(q, params=GREEDY, soft_tokens=s) for q, s in zip(QUESTIONS, contexts)]
+        assert ["".join(s) for s in streams] == alone
+    assert scheduler.stats.largest == 4

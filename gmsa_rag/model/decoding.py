@@ -142,6 +142,12 @@ class Decoder:
         self.eos_token_ids = eos_token_ids
         self._cache_name = _cache_kwarg(model)
 
+    @property
+    def batches_join(self) -> bool:
+        """Whether :class:`DecodeBatch` es of this decoder can :meth:`~DecodeBatch.join`: its KV
+        cache holds plain growing layers only (no sliding window)."""
+        return all(type(layer) in (DynamicLayer, GrowingLayer) for layer in _new_cache(self.model).layers)
+
     def prefill(self, embeds: torch.Tensor, mask: torch.Tensor, room: int = 0) -> tuple[torch.Tensor, DynamicCache]:
         """Run the whole prefix at once; the cache keeps ``room`` positions spare for decoding.
 
@@ -244,18 +250,20 @@ class DecodeBatch:
         sliding window, whose padding would shift what it keeps)."""
         return all(type(layer) in (DynamicLayer, GrowingLayer) and layer.is_initialized for layer in self.cache.layers)
 
-    def join(self, other: "DecodeBatch") -> None:
-        """Append ``other``'s rows (prefilled apart, same decoder) after this batch's, between
-        two steps. The shorter side's KV cache and mask are padded on the left; the mask hides
+    def join(self, *others: "DecodeBatch") -> None:
+        """Append the rows of ``others`` (prefilled apart, same decoder) after this batch's,
+        between two steps. Shorter KV caches and masks are padded on the left; the mask hides
         the padding and positions come from the mask, so no row's tokens change."""
-        if not (self.joinable and other.joinable):
+        batches = (self, *others)
+        if not all(batch.joinable for batch in batches):
             raise ValueError("only batches with plain dynamic KV caches can join")
-        length = max(self.mask.shape[1], other.mask.shape[1])
-        for mine, theirs in zip(self.cache.layers, other.cache.layers):  # keys/values: (b, heads, T, d)
-            mine.keys = torch.cat([_left_pad(mine.keys, length, -2), _left_pad(theirs.keys, length, -2)])
-            mine.values = torch.cat([_left_pad(mine.values, length, -2), _left_pad(theirs.values, length, -2)])
-        self.mask = torch.cat([_left_pad(self.mask, length, -1), _left_pad(other.mask, length, -1)])
-        self.logits = torch.cat([self.logits, other.logits])
+        length = max(batch.mask.shape[1] for batch in batches)
+        for layers in zip(*(batch.cache.layers for batch in batches)):  # keys/values: (b, heads, T, d)
+            mine = layers[0]
+            mine.keys = torch.cat([_left_pad(layer.keys, length, -2) for layer in layers])
+            mine.values = torch.cat([_left_pad(layer.values, length, -2) for layer in layers])
+        self.mask = torch.cat([_left_pad(batch.mask, length, -1) for batch in batches])
+        self.logits = torch.cat([batch.logits for batch in batches])
 
 
 def _left_pad(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
