@@ -441,6 +441,13 @@ def _locate_gguf(spec: BuiltinBackbone) -> Path:
     )
 
 
+def builtin_gguf(name: str = "smollm2-135m-instruct") -> Path:
+    """The GGUF file a built-in backbone is converted from (what llama.cpp would serve)."""
+    if name not in BUILTIN_BACKBONES:
+        raise BackboneError(f"{name!r} is not a built-in backbone ({_builtin_list()})")
+    return _locate_gguf(BUILTIN_BACKBONES[name])
+
+
 def _resolve_builtin(spec: BuiltinBackbone, *, cache_dir: Path | None, verify: bool) -> ResolvedBackbone:
     """The converted directory of a built-in: verified, or (re)built under a file lock."""
     gguf = _locate_gguf(spec)

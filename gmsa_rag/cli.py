@@ -291,7 +291,7 @@ def _add_model_args(parser, text: bool = False) -> None:
         "--precision", default="auto", choices=["auto", "fp32", "bf16", "bf16-prefill", "autocast"],
         help="inference precision (bf16: decoder weights cast once; bf16-prefill: bf16 for the prefill, "
              "fp32 for decode steps; autocast: fp32 weights under bf16 autocast; auto: bf16 on a CUDA GPU, "
-             "fp32 on CPU)",
+             "bf16-prefill on a CPU with AMX, else fp32)",
     )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")
@@ -514,6 +514,9 @@ def cmd_bench(args) -> int:
                 f"{r.total_s:6.3f} {r.retrieval_s:6.3f} {r.store_s:6.3f} {r.compress_s:6.3f} {r.lsa_s:6.3f} "
                 f"{r.prefill_s:7.3f} {r.prefill_bound_s:6.3f} {r.decode_s:6.3f} {r.ttft_speedup_vs_full:6.2f} {r.total_speedup_vs_full:6.2f}"
             )
+        if args.llama_cpp:
+            result["llama_cpp"], peer_lines = _llama_cpp_rows(RAGPipeline(collection), args)
+            lines += peer_lines
     else:
         result = [asdict(r) for r in bench.bench_store(collection)]
         lines = [
@@ -523,6 +526,25 @@ def cmd_bench(args) -> int:
         ]
     print(json.dumps(result) if args.json else "\n".join(lines))
     return 0
+
+
+def _llama_cpp_rows(pipeline, args) -> tuple[list[dict] | str, list[str]]:
+    """The llama.cpp peer's rows (or why it was skipped) and their lines for `bench latency`."""
+    from dataclasses import asdict
+
+    import torch
+
+    from gmsa_rag.evaluation import llama_peer
+
+    missing = llama_peer.llama_cpp_missing()
+    if missing:
+        return missing, [missing]
+    rows = llama_peer.bench_llama_cpp(pipeline, args.question, context_tokens=args.context_tokens or (2048,),
+                                      answer_tokens=args.answer_tokens, repeats=args.repeats)
+    lines = [f"llama.cpp, the backbone's GGUF reading the same text ({torch.get_num_threads()} threads):"]
+    lines += [f"  ctx {r.context_tokens:5d} (prompt {r.prompt_tokens}): ttft {r.time_to_first_token_s:6.3f} s, "
+              f"decode {r.decode_tokens_per_s:6.1f} tokens/s, total {r.total_s:6.3f} s" for r in rows]
+    return [asdict(r) for r in rows], lines
 
 
 def _add_bench(sub) -> None:
@@ -539,6 +561,8 @@ def _add_bench(sub) -> None:
     b.add_argument("--context-tokens", type=_rates, help="latency: comma-separated sizes (default 2048; report: 512,1024,2048)")
     b.add_argument("--rates", type=_rates, default=(4, 8))
     b.add_argument("--answer-tokens", type=int, default=32)
+    b.add_argument("--llama-cpp", action="store_true",
+                   help="latency: also time llama.cpp serving the backbone's GGUF over the same text (the `llama` extra)")
     b.add_argument("--json", action="store_true")
     report = b.add_argument_group("report", "bench report: QA, latency and store on the bundled evaluation set")
     report.add_argument("--out", default="report", help="report: output directory (holds the cache for reruns)")

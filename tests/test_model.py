@@ -9,7 +9,8 @@ import torch
 
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
-from gmsa_rag.model import GMSAModel, SamplingParams, TrainBatch
+from gmsa_rag.model import GMSAModel, SamplingParams, TrainBatch, gmsa
+from gmsa_rag.model.gmsa import cpu_has_amx
 from tiny import FAMILIES, SAMPLE, tiny_backbone
 
 CHUNKS = [
@@ -402,7 +403,7 @@ def test_loading_a_file_without_an_answering_adapter_copies_the_restating_one(tm
     assert all(torch.equal(state["answer_lm." + k], v) for k, v in restating.items())
 
 
-def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder():
+def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder(monkeypatch):
     """precision "bf16": each decoder role gets a bf16 twin (sharing one bf16 copy of the
     backbone's weights), built once; compress still runs on the fp32 weights, so stored
     vectors do not change; training and set_precision drop the twins."""
@@ -426,7 +427,10 @@ def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder():
     model.eval().set_precision("autocast")
     assert model.decoder_for("answer") is model.answer_lm
     assert not isinstance(model.autocast(), contextlib.nullcontext)
-    assert model.set_precision("auto").resolved_precision() == "fp32"  # on CPU
+    model.set_precision("auto")
+    assert model.resolved_precision() == ("bf16-prefill" if cpu_has_amx() else "fp32")  # on CPU
+    monkeypatch.setattr(gmsa, "cpu_has_amx", lambda: False)
+    assert model.resolved_precision() == "fp32"
     with pytest.raises(InputError, match="precision"):
         model.set_precision("fp8")
 

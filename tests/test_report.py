@@ -84,6 +84,8 @@ def test_report_writes_every_file_with_the_expected_rows(cli, tmp_path):
                 "| full text | retrieved | 3 |", "| GMSA warm 8x |", "| 4x |", "![F1 and accuracy vs rate](accuracy_vs_rate.png)"):
         assert row in md, row
     assert run["fingerprint"] in md and "torch " in md
+    assert "llama.cpp peer skipped" in data["llama_cpp"]  # the tiny backbone has no GGUF (or the extra is missing)
+    assert "## llama.cpp peer\n\nllama.cpp peer skipped" in md
     lines = md.splitlines()
     bound = next(line for line in lines if "prefill bound s" in line).split("|").index(" prefill bound s ")
     gmsa_rows = [line.split("|") for line in lines if line.startswith(("| GMSA warm", "| GMSA cold"))]
@@ -155,3 +157,23 @@ def test_bad_settings_are_refused(tmp_path, data):
 
 def test_markdown_table():
     assert markdown_table(["a", "b"], [(1, "x"), (2.5, None)]) == "| a | b |\n|---|---|\n| 1 | x |\n| 2.5 | None |"
+
+
+def test_peer_section_puts_llama_cpp_beside_gmsa_warm_at_the_same_size():
+    from types import SimpleNamespace
+
+    from gmsa_rag.evaluation.bench import LatencyBench, LatencyRow
+    from gmsa_rag.evaluation.llama_peer import PeerRow
+    from gmsa_rag.evaluation.report_render import peer_section
+
+    warm = [LatencyRow(mode="gmsa warm", rate=r, context_tokens=2048, soft_tokens=512 // r,
+                       time_to_first_token_s=0.1 * r, total_s=r) for r in (4, 8)]
+    latency = LatencyBench(answer_tokens=32, repeats=3, rows=[LatencyRow(mode="full", rate=None, context_tokens=2048,
+                                                                         soft_tokens=0, total_s=9.0), *warm])
+    peer = [PeerRow(context_tokens=2048, prompt_tokens=2080, time_to_first_token_s=1.25, decode_tokens_per_s=99.0, total_s=1.6),
+            PeerRow(context_tokens=512, prompt_tokens=540, time_to_first_token_s=0.25, decode_tokens_per_s=120.0, total_s=0.5)]
+    md = peer_section(SimpleNamespace(peer=peer, latency=latency))
+    assert "| GMSA 4x warm TTFT s | GMSA 8x warm TTFT s | GMSA 4x warm total s | GMSA 8x warm total s |" in md
+    assert "| 2048 | 2080 | 1.250 | 99.0 | 1.600 | 0.400 | 0.800 | 4.000 | 8.000 |" in md
+    assert "| 512 | 540 | 0.250 | 120.0 | 0.500 | - | - | - | - |" in md  # no GMSA row at that size
+    assert "not importable" in peer_section(SimpleNamespace(peer="llama.cpp peer skipped: not importable", latency=latency))

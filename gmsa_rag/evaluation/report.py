@@ -6,7 +6,10 @@
    closed-book, full text and GMSA at each of the model's rates, with oracle and retrieved
    contexts (closed-book reads no context, so it runs once);
 2. latency (:func:`~gmsa_rag.evaluation.bench.bench_latency`) at the given context sizes;
-3. storage (:func:`~gmsa_rag.evaluation.bench.bench_store`) of the evaluation collection.
+3. storage (:func:`~gmsa_rag.evaluation.bench.bench_store`) of the evaluation collection;
+4. the peer a CPU user would run instead (:func:`~gmsa_rag.evaluation.llama_peer.bench_llama_cpp`):
+   llama.cpp serving the backbone's GGUF over the latency part's text, where the ``llama``
+   extra is installed (else the report says why it is missing).
 
 Each finished part is kept in ``<out>/cache/<part>.json`` under a key that hashes everything
 its figures depend on (model fingerprint, the questions and documents used, the settings, the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -30,8 +34,10 @@ from typing import Any
 
 import torch
 
+from gmsa_rag.backbones import BUILTIN_BACKBONES
 from gmsa_rag.errors import InputError
 from gmsa_rag.evaluation.bench import LatencyBench, StoreBench, bench_latency, bench_store
+from gmsa_rag.evaluation.llama_peer import PeerRow, bench_llama_cpp, llama_cpp_missing
 from gmsa_rag.evaluation.qa import QAResult, eval_collection, evaluate_qa, read_questions
 from gmsa_rag.model import GMSAModel
 
@@ -158,12 +164,14 @@ class Report:
     latency: LatencyBench
     store: list[StoreBench]
     timings: list[PartTiming] = field(default_factory=list)
+    peer: list[PeerRow] | str = ""  # llama.cpp over the same text, or why it was skipped
 
     def to_dict(self) -> dict:
         return {
             "run": asdict(self.run), "machine": asdict(self.machine), "qa": [r.to_dict() for r in self.qa],
             "latency": self.latency.to_dict(), "store": [asdict(s) for s in self.store],
             "timings": [asdict(t) for t in self.timings],
+            "llama_cpp": self.peer if isinstance(self.peer, str) else [asdict(r) for r in self.peer],
         }
 
 
@@ -308,6 +316,30 @@ def run_latency(collection, settings: ReportSettings, cache: PartCache, base: di
     )
 
 
+def run_peer(collection, settings: ReportSettings, cache: PartCache, base: dict[str, Any],
+             timings: list[PartTiming]) -> list[PeerRow] | str:
+    """llama.cpp serving the built-in GGUF over the latency bench's text, or why it cannot here."""
+    from gmsa_rag.pipeline import RAGPipeline
+
+    missing = llama_cpp_missing()
+    if missing:
+        return missing
+    if collection.model.config.backbone not in BUILTIN_BACKBONES:
+        return f"llama.cpp peer skipped: the backbone {collection.model.config.backbone!r} has no built-in GGUF"
+    fields = {
+        **{k: v for k, v in base.items() if k != "questions_sha256"}, "llama_cpp": importlib.metadata.version("llama-cpp-python"),
+        "context_tokens": list(settings.context_tokens), "repeats": settings.latency_repeats,
+        "answer_tokens": settings.answer_tokens, "question": settings.latency_question,
+        "chunk_tokens": collection.chunk_tokens,
+    }
+    return _cached(
+        cache, "llama_cpp", fields,
+        lambda: bench_llama_cpp(RAGPipeline(collection), settings.latency_question, context_tokens=settings.context_tokens,
+                                answer_tokens=settings.answer_tokens, repeats=settings.latency_repeats),
+        lambda rows: [asdict(r) for r in rows], lambda rows: [PeerRow(**r) for r in rows], timings,
+    )
+
+
 def run_store(collection, timings: list[PartTiming]) -> list[StoreBench]:
     """Bytes per 1,000 text tokens in the evaluation collection's store (cheap: never cached)."""
     start = time.perf_counter()
@@ -346,7 +378,8 @@ def run_report(model: GMSAModel, out_dir: str | Path, settings: ReportSettings =
     timings: list[PartTiming] = []
     store = run_store(collection, timings)
     latency = run_latency(collection, settings, cache, base, timings)
+    peer = run_peer(collection, settings, cache, base, timings)
     qa = run_qa(collection, questions, settings, cache, base, timings)
-    report = Report(run=run, machine=machine, qa=qa, latency=latency, store=store, timings=timings)
+    report = Report(run=run, machine=machine, qa=qa, latency=latency, store=store, timings=timings, peer=peer)
     write_report(report, out)
     return report

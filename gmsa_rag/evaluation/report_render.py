@@ -123,6 +123,29 @@ def latency_section(report) -> str:
     )
 
 
+def peer_section(report) -> str:
+    """llama.cpp reading the same retrieved text, beside GMSA warm at the same sizes."""
+    if isinstance(report.peer, str):
+        return "## llama.cpp peer\n\n" + (report.peer or "Not run.")
+    gmsa = {(r.rate, r.context_tokens): r for r in report.latency.rows if r.mode == "gmsa warm"}
+    rates = sorted({rate for rate, _ in gmsa})
+    rows = []
+    for p in report.peer:
+        warm = [gmsa.get((rate, p.context_tokens)) for rate in rates]
+        rows.append((p.context_tokens, p.prompt_tokens, _f(p.time_to_first_token_s), f"{p.decode_tokens_per_s:.1f}",
+                     _f(p.total_s), *(_f(w.time_to_first_token_s) if w else "-" for w in warm),
+                     *(_f(w.total_s) if w else "-" for w in warm)))
+    headers = ["text tokens", "prompt tokens", "TTFT s", "decode tokens/s", "total s",
+               *(f"GMSA {r}x warm TTFT s" for r in rates), *(f"GMSA {r}x warm total s" for r in rates)]
+    return (
+        "## llama.cpp peer\n\n"
+        "What a CPU user would run instead: llama.cpp (llama-cpp-python) serving the backbone's GGUF as "
+        f"shipped, reading the full-text prompt of the latency part (same chunks, same template), "
+        f"{report.latency.answer_tokens} greedy tokens, medians of {report.latency.repeats}, the same threads.\n\n"
+        + markdown_table(headers, rows)
+    )
+
+
 def store_section(report) -> str:
     rows = [
         (f"{s.rate}x", s.text_tokens, f"{s.stored_bytes:,}", f"{s.bytes_per_1k_text_tokens:,.0f}",
@@ -141,8 +164,8 @@ def timings_section(report) -> str:
 
 def render_markdown(report) -> str:
     """The whole ``report.md``."""
-    sections = [setup_section(report), qa_section(report), latency_section(report), store_section(report),
-                timings_section(report)]
+    sections = [setup_section(report), qa_section(report), latency_section(report), peer_section(report),
+                store_section(report), timings_section(report)]
     return "# GMSA benchmark report\n\n" + "\n\n".join(sections) + "\n"
 
 
