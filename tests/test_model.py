@@ -11,6 +11,7 @@ from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
 from gmsa_rag.model import GMSAModel, SamplingParams, TrainBatch, gmsa
 from gmsa_rag.model.gmsa import cpu_has_amx
+from peft.tuners.lora import LoraLayer
 from tiny import FAMILIES, SAMPLE, tiny_backbone
 
 CHUNKS = [
@@ -415,7 +416,9 @@ def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder(monkeypat
     assert answer is not model.answer_lm and all(p.dtype == torch.bfloat16 for p in answer.parameters())
     assert all(p.dtype == torch.float32 for p in model.backbone.parameters())
     shared = {p.data_ptr() for p in base.parameters()}
-    assert len(shared & {p.data_ptr() for p in answer.parameters()}) == len(list(model.backbone.parameters()))
+    folded = sum(isinstance(m, LoraLayer) for m in model.answer_lm.modules())  # its LoRA merged into own weights
+    assert not any(isinstance(m, LoraLayer) for m in answer.modules())
+    assert len(shared & {p.data_ptr() for p in answer.parameters()}) == len(list(model.backbone.parameters())) - folded
     after = model.compress(CHUNKS[:2])
     assert all(torch.equal(a.vectors[r], b.vectors[r]) for a, b in zip(before, after) for r in a.vectors)
     assert isinstance(model.autocast(), contextlib.nullcontext)
@@ -435,6 +438,42 @@ def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder(monkeypat
         model.set_precision("fp8")
 
 
+def test_inference_decodes_with_the_lora_folded_in_and_leaves_the_trained_weights():
+    """Out of training, the runner decodes with a twin whose LoRA is merged into its own copies
+    of the adapted projections: the same logits, every other weight shared with the backbone,
+    the trained adapter and the backbone untouched, made once and remade when weights change."""
+    model = build(config=TINY.replace(decoder_adapter="lora", restate_decoder="adapted", answer_adapter="own")).eval()
+    with torch.no_grad():
+        for name, param in model.answer_lm.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.5)  # as if KEFT had trained it
+    trained = {k: v.clone() for k, v in model.trained_state_dict().items()}
+    base = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    ids = torch.tensor([model.format_prompt("the city ?")])
+    runner = model.runner("answer")
+    twin = runner.model
+    assert twin is not model.answer_lm and not any(isinstance(m, LoraLayer) for m in twin.modules())
+    assert model.runner("answer").model is twin  # made once
+    with torch.no_grad():
+        want, got = model.answer_lm(input_ids=ids).logits, twin(input_ids=ids).logits
+        plain = model.backbone(input_ids=ids).logits
+    assert not torch.allclose(want, plain, atol=1e-3)  # the adapter matters here
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    assert all(torch.equal(v, model.trained_state_dict()[k]) for k, v in trained.items())
+    assert all(torch.equal(v, model.backbone.state_dict()[k]) for k, v in base.items())
+    backbone = {p.data_ptr() for p in model.backbone.parameters()}
+    own = [p for p in twin.parameters() if p.data_ptr() not in backbone]
+    assert len(own) == sum(isinstance(m, LoraLayer) for m in model.answer_lm.modules())  # the merged projections only
+    assert model.runner("base").model is model.backbone  # nothing to fold
+    model.reset_answer_adapter()  # weights changed: the twin is made again from them
+    fresh = model.runner("answer").model
+    with torch.no_grad():
+        torch.testing.assert_close(fresh(input_ids=ids).logits, model.answer_lm(input_ids=ids).logits, atol=1e-4, rtol=1e-4)
+    assert fresh is not twin
+    model.train()
+    assert model.runner("answer").model is model.answer_lm  # training never sees the twins
+
+
 def test_bf16_prefill_precision_prefills_in_bf16_and_decodes_in_fp32():
     """precision "bf16-prefill": the runner prefills with the decoder's bf16 twin, then casts
     the KV cache so the fp32 decoder takes the steps; its greedy tokens stay close to fp32's."""
@@ -445,7 +484,8 @@ def test_bf16_prefill_precision_prefills_in_bf16_and_decodes_in_fp32():
     params = SamplingParams(max_new_tokens=6, ignore_eos=True)
     model.set_precision("bf16-prefill")
     runner = model.runner("answer")
-    assert runner.model is model.answer_lm and all(p.dtype == torch.bfloat16 for p in runner.prefill_model.parameters())
+    assert runner.model is model.runner("answer").model  # the fp32 twin, LoRA folded, made once
+    assert all(p.dtype == torch.bfloat16 for p in runner.prefill_model.parameters())
     embeds = model.prompt_embeds("who ?", soft)  # (T, d) fp32, read by the fp32 decoder's embeddings
     mask = torch.ones(1, embeds.shape[0], dtype=torch.long)
 

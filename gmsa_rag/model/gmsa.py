@@ -30,7 +30,7 @@ from torch import nn
 
 from gmsa_rag.config import ALL_LINEAR, DECODER_ROLES, GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
-from gmsa_rag.model.blocks import base_model, cast_copy, linear_names, positions_from_mask, share_copy
+from gmsa_rag.model.blocks import base_model, cast_copy, fold_lora, linear_names, positions_from_mask, share_copy
 from gmsa_rag.model.decoding import Decoder, IncrementalText, SamplingParams
 from gmsa_rag.model.encoder import Encoder
 from gmsa_rag.model.lsa import LayerSemanticAlignment, LinearAligner
@@ -67,7 +67,7 @@ class TrainBatch:
 
 
 PRECISIONS = ("fp32", "bf16", "bf16-prefill", "autocast", "auto")
-_CAST_LOCK = threading.Lock()  # making bf16 decoder twins (rare; one lock for every model)
+_TWIN_LOCK = threading.Lock()  # making inference twins of the decoders (rare; one lock for every model)
 
 
 def cpu_has_amx() -> bool:
@@ -168,7 +168,7 @@ class GMSAModel(nn.Module):
         self._eos = self._eos_token_ids()
         self._fingerprint: str | None = None
         self.precision = "fp32"
-        self._casts: tuple[dict, dict] | None = None  # bf16 decoder twins (precision "bf16")
+        self._twins: tuple[dict, dict] | None = None  # inference copies of the decoders (:meth:`_twin`)
         self.to(next(backbone.parameters()).device)
 
     # ---------------------------------------------------------------- construction
@@ -242,7 +242,7 @@ class GMSAModel(nn.Module):
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.precision = precision
-        self._drop_casts()
+        self._drop_twins()
         return self
 
     def resolved_precision(self) -> str:
@@ -257,29 +257,33 @@ class GMSAModel(nn.Module):
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
-    def _cast_decoder(self, module: nn.Module) -> nn.Module:
-        """``module``'s bf16 twin for inference, made once; twins share one bf16 copy of the
-        backbone's weights, and the fp32 weights stay for the encoder and training."""
-        with _CAST_LOCK:  # a scheduler thread and its callers may ask at once
-            if self._casts is None:
-                self._casts = ({}, {})
-            casts, twins = self._casts
-            if id(module) not in twins:
-                twins[id(module)] = cast_copy(module, casts, torch.bfloat16).eval()
-            return twins[id(module)]
+    def _twin(self, module: nn.Module, dtype: torch.dtype | None = None) -> nn.Module:
+        """``module`` for inference, made once: its LoRA folded into the weights
+        (:func:`~gmsa_rag.model.blocks.fold_lora`), then cast to ``dtype`` when given (bf16
+        twins share one bf16 copy of the backbone's weights). The trained modules stay as they
+        are, for the encoder and training."""
+        with _TWIN_LOCK:  # a scheduler thread and its callers may ask at once
+            if self._twins is None:
+                self._twins = ({}, {})
+            casts, twins = self._twins
+            if (id(module), None) not in twins:
+                twins[id(module), None] = fold_lora(module)
+            if (id(module), dtype) not in twins:
+                twins[id(module), dtype] = cast_copy(twins[id(module), None], casts, dtype).eval()
+            return twins[id(module), dtype]
 
-    def _drop_casts(self) -> None:
-        """Forget the bf16 twins (the weights changed, or the precision)."""
-        self._casts = None
+    def _drop_twins(self) -> None:
+        """Forget the inference twins (the weights changed, or the precision)."""
+        self._twins = None
 
     def _weights_changed(self) -> None:
         """Trained weights were written (loaded, reset, or about to train): the fingerprint is
-        recomputed on its next use and the bf16 twins are made again."""
+        recomputed on its next use and the inference twins are made again."""
         self._fingerprint = None
-        self._drop_casts()
+        self._drop_twins()
 
     def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), ...: twins would stay behind
-        self._drop_casts()
+        self._drop_twins()
         return super()._apply(fn, *args, **kwargs)
 
     @property
@@ -301,7 +305,7 @@ class GMSAModel(nn.Module):
             module = self.answer_lm if self.config.answer_adapter == "own" else self.decoder_lm
         if self.training or self.resolved_precision() != "bf16":
             return module
-        return self._cast_decoder(module)
+        return self._twin(module, torch.bfloat16)
 
     def reset_answer_adapter(self) -> None:
         """Make the answering adapter a copy of the restating one (answer_adapter "own"): what
@@ -598,11 +602,13 @@ class GMSAModel(nn.Module):
 
     def runner(self, role: str = "answer") -> Decoder:
         """The prefill / decode steps of one role's decoder (:meth:`decoder_for`); at precision
-        "bf16-prefill" its bf16 twin runs the prefill."""
+        "bf16-prefill" its bf16 twin runs the prefill. Out of training both run with the LoRA
+        folded into the weights (:meth:`_twin`)."""
         decoder = self.decoder_for(role)
-        if self.training or self.resolved_precision() != "bf16-prefill":
+        if self.training:
             return Decoder(decoder, self._eos)
-        return Decoder(decoder, self._eos, prefill_model=self._cast_decoder(decoder))
+        prefill = self._twin(decoder, torch.bfloat16) if self.resolved_precision() == "bf16-prefill" else None
+        return Decoder(self._twin(decoder), self._eos, prefill_model=prefill)
 
     def incremental_text(self) -> IncrementalText:
         """Turns this model's answer tokens into streamed text pieces (stops at EOS)."""
