@@ -178,6 +178,9 @@ def main() -> None:
                         help="with --init: stage 1 leaves the loaded answering adapter as it is, and KEFT goes on "
                              "training it (instead of restarting it as a copy of the new restating adapter)")
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
+    parser.add_argument("--lr-scale", type=float, default=1.0,
+                        help="stage 1: the peak learning rates scaled by this (a continuation from --init did better "
+                             "at 0.5 in one measured pair, docs/training/cpu_run_v10/README.md)")
     parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
     parser.add_argument("--eval-lengths", type=int_list, default=(128,), help="comma-separated text lengths of the reconstruction check")
@@ -187,6 +190,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep_answer_adapter and not args.init:
         parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
+    if not args.lr_scale > 0:
+        parser.error(f"--lr-scale must be > 0, got {args.lr_scale}")
     work = args.work or args.out / "runs"
     t0 = time.time()
     rank, _ = parallel.init_from_env()  # under torchrun: this process's share of each batch
@@ -209,6 +214,8 @@ def main() -> None:
         ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
                              curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens,
                              train_file=args.ae_train, keep_answer_adapter=args.keep_answer_adapter)
+        ae = dataclasses.replace(ae, lr_encoder=ae.lr_encoder * args.lr_scale, lr_aligner=ae.lr_aligner * args.lr_scale,
+                                 lr_decoder=ae.lr_decoder * args.lr_scale)
         Trainer(model, ae).run()
         if main_process:
             export(model, args.out / "ae")
