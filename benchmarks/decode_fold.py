@@ -57,11 +57,12 @@ def main() -> None:
         embeds = torch.randn(1, positions, dim, generator=torch.Generator().manual_seed(positions)) * 0.02
         for engine in engines.values():
             decode(engine, embeds, 4)  # warm-up
-        seconds = {name: [] for name in engines}
+        seconds, logits = {name: [] for name in engines}, {}
         for _ in range(args.repeats):
             for name, engine in engines.items():  # interleaved, so drift hits both
-                seconds[name].append(decode(engine, embeds, args.steps)[0])
-        diff = (decode(engines["lora"], embeds, args.steps)[1] - decode(engines["folded"], embeds, args.steps)[1]).abs().max()
+                elapsed, logits[name] = decode(engine, embeds, args.steps)
+                seconds[name].append(elapsed)
+        diff = (logits["lora"] - logits["folded"]).abs().max()
         lora_s, folded_s = statistics.median(seconds["lora"]), statistics.median(seconds["folded"])
         rows.append({"positions": positions, "steps": args.steps, "lora_s": lora_s, "folded_s": folded_s,
                      "speedup": lora_s / folded_s, "max_logit_diff": float(diff)})

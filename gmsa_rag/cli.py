@@ -536,9 +536,9 @@ def _llama_cpp_rows(pipeline, args) -> tuple[list[dict] | str, list[str]]:
 
     from gmsa_rag.evaluation import llama_peer
 
-    missing = llama_peer.llama_cpp_missing()
-    if missing:
-        return missing, [missing]
+    unavailable = llama_peer.peer_unavailable(pipeline.model.config.backbone)
+    if unavailable:
+        return unavailable, [unavailable]
     rows = llama_peer.bench_llama_cpp(pipeline, args.question, context_tokens=args.context_tokens or (2048,),
                                       answer_tokens=args.answer_tokens, repeats=args.repeats)
     lines = [f"llama.cpp, the backbone's GGUF reading the same text ({torch.get_num_threads()} threads):"]

@@ -109,6 +109,11 @@ def _prefill_bound(model: GMSAModel, positions: int, repeats: int) -> float:
     return _median(times)
 
 
+def top_k_for_tokens(collection, context_tokens: int) -> int:
+    """How many chunks the latency benchmarks retrieve for ~``context_tokens`` of text."""
+    return max(1, round(context_tokens / max(1, collection.chunk_tokens)))
+
+
 def bench_latency(
     pipeline,
     question: str,
@@ -126,13 +131,12 @@ def bench_latency(
     """
     collection, model = pipeline.collection, pipeline.model
     params = SamplingParams(max_new_tokens=answer_tokens, ignore_eos=True)
-    per_chunk = max(1, collection.chunk_tokens)
     report = LatencyBench(answer_tokens=answer_tokens, repeats=repeats)
     runs_total = len(context_tokens) * repeats * (1 + 2 * len(rates))
     bar = tqdm(total=runs_total, desc="latency", unit="run", disable=not progress)
     pipeline.ask(question, top_k=1, params=SamplingParams(max_new_tokens=2))  # warm-up (lazy loads)
     for size in context_tokens:
-        top_k = max(1, round(size / per_chunk))
+        top_k = top_k_for_tokens(collection, size)
         variants = [("full", None, False)] + [("gmsa", r, cold) for r in rates for cold in (True, False)]
         runs: dict[tuple, list] = {v: [] for v in variants}
         for _ in range(repeats):

@@ -20,6 +20,7 @@ import torch
 
 from gmsa_rag.backbones import BUILTIN_BACKBONES, builtin_gguf
 from gmsa_rag.errors import InputError
+from gmsa_rag.evaluation.bench import top_k_for_tokens
 from gmsa_rag.pipeline import full_text_prompt
 
 INSTALL_HINT = "pip install 'gmsa_rag[llama]' (builds llama-cpp-python; needs a C/C++ compiler and cmake)"
@@ -43,6 +44,15 @@ def llama_cpp_missing() -> str | None:
     except ImportError as exc:
         return f"llama.cpp peer skipped: llama-cpp-python is not importable ({exc}); {INSTALL_HINT}"
     return None
+
+
+def peer_unavailable(backbone: str, gguf: Path | None = None) -> str | None:
+    """Why the peer cannot serve ``backbone`` here (the extra is missing, or no GGUF to read),
+    or None when it can."""
+    missing = llama_cpp_missing()
+    if missing or gguf is not None or backbone in BUILTIN_BACKBONES:
+        return missing
+    return f"llama.cpp peer skipped: it needs a GGUF of the backbone {backbone!r} (built-in backbones have one; else pass gguf=)"
 
 
 def greedy_answer(llm, prompt: list[int], answer_tokens: int) -> tuple[list[int], float, float]:
@@ -84,19 +94,16 @@ def bench_llama_cpp(
     thread count, so both engines use the same cores. Raises :class:`InputError` when llama.cpp
     is missing or the backbone has no GGUF to default to.
     """
-    missing = llama_cpp_missing()
-    if missing:
-        raise InputError(missing)
     backbone = pipeline.model.config.backbone
-    if gguf is None and backbone not in BUILTIN_BACKBONES:
-        raise InputError(f"the llama.cpp peer needs a GGUF of the backbone {backbone!r}: pass gguf=")
+    unavailable = peer_unavailable(backbone, gguf)
+    if unavailable:
+        raise InputError(unavailable)
     if answer_tokens < 1 or repeats < 1:
         raise InputError("answer_tokens and repeats must be >= 1")
     collection, model = pipeline.collection, pipeline.model
-    per_chunk = max(1, collection.chunk_tokens)
     prompts = []
     for size in context_tokens:
-        hits = collection.retrieve(question, max(1, round(size / per_chunk)))
+        hits = collection.retrieve(question, top_k_for_tokens(collection, size))
         text_tokens = sum(h.record.num_tokens or 0 for h in hits)
         prompts.append((text_tokens, model.format_prompt(full_text_prompt(question, [h.record.text for h in hits]))))
     n_ctx = max(len(p) for _, p in prompts) + answer_tokens + 8

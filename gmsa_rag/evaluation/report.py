@@ -34,10 +34,9 @@ from typing import Any
 
 import torch
 
-from gmsa_rag.backbones import BUILTIN_BACKBONES
 from gmsa_rag.errors import InputError
 from gmsa_rag.evaluation.bench import LatencyBench, StoreBench, bench_latency, bench_store
-from gmsa_rag.evaluation.llama_peer import PeerRow, bench_llama_cpp, llama_cpp_missing
+from gmsa_rag.evaluation.llama_peer import PeerRow, bench_llama_cpp, peer_unavailable
 from gmsa_rag.evaluation.qa import QAResult, eval_collection, evaluate_qa, read_questions
 from gmsa_rag.model import GMSAModel
 
@@ -321,11 +320,9 @@ def run_peer(collection, settings: ReportSettings, cache: PartCache, base: dict[
     """llama.cpp serving the built-in GGUF over the latency bench's text, or why it cannot here."""
     from gmsa_rag.pipeline import RAGPipeline
 
-    missing = llama_cpp_missing()
-    if missing:
-        return missing
-    if collection.model.config.backbone not in BUILTIN_BACKBONES:
-        return f"llama.cpp peer skipped: the backbone {collection.model.config.backbone!r} has no built-in GGUF"
+    unavailable = peer_unavailable(collection.model.config.backbone)
+    if unavailable:
+        return unavailable
     fields = {
         **{k: v for k, v in base.items() if k != "questions_sha256"}, "llama_cpp": importlib.metadata.version("llama-cpp-python"),
         "context_tokens": list(settings.context_tokens), "repeats": settings.latency_repeats,

@@ -105,8 +105,9 @@ def fold_lora(module: nn.Module) -> nn.Module:
     (W + scale·BA, by PEFT's own ``merge``): one matmul per adapted projection instead of three
     plus the adapter's bookkeeping (32 decode steps of SmolLM2-135M with q/k/v LoRA on its 30
     layers, 2 CPU cores: 1.14-1.19x faster, ``benchmarks/decode_fold.py``). Every other
-    parameter and buffer is shared with ``module``; the merged weights are the copy's own, so ``module`` and the backbone it shares
-    stay untouched. Returns ``module`` itself when it has no LoRA layer.
+    parameter and buffer is shared with ``module``; the merged weights are the copy's own, so
+    ``module`` and the backbone it shares stay untouched. Returns ``module`` itself when it has
+    no LoRA layer.
     """
     if not any(isinstance(m, LoraLayer) for m in module.modules()):
         return module
