@@ -118,6 +118,30 @@ def test_streaming_equals_generate(family):
 
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_prefill_projects_only_the_last_position_from_a_compact_tensor(family):
+    """The prefill's logits are the full forward's at the last position, and the output
+    embedding sees a compact (b, 1, d) tensor (a strided slice would make matmul copy the
+    transposed embedding matrix at every prefill)."""
+    from gmsa_rag.model.blocks import positions_from_mask
+    from gmsa_rag.model.decoding import Decoder
+
+    lm, _ = tiny_backbone(family)
+    seen = []
+    lm.get_output_embeddings().register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    embeds = torch.randn(2, 7, lm.config.hidden_size)  # (b, T, d), the second row left-padded by 2
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, :2] = 0
+    with torch.inference_mode():
+        logits, cache = Decoder(lm, set()).prefill(embeds, mask, room=4)
+        seen_by_prefill = seen.pop()
+        full = lm(inputs_embeds=embeds, attention_mask=mask, position_ids=positions_from_mask(mask)).logits
+    assert logits.shape == (2, lm.config.vocab_size) and cache.get_seq_length() == 7
+    assert torch.allclose(logits, full[:, -1], atol=1e-5)
+    assert seen_by_prefill.shape == (2, 1, lm.config.hidden_size)
+    assert seen_by_prefill.stride() == torch.empty(seen_by_prefill.shape).stride()
+
+
 def test_stream_can_be_resumed_on_other_threads():
     """Web servers and async executors resume a generator on varying threads; inference mode
     is thread-local, so each step must enter it again (or the KV cache update fails)."""

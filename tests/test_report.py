@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from safetensors.torch import save_file
 
 import gmsa_rag
 from gmsa_rag.cli import main
@@ -119,6 +120,34 @@ def test_rerun_reuses_cached_parts_and_recomputes_what_changed(cli, tmp_path, mo
     assert all(r["n"] == 2 for r in json.loads((tmp_path / "out" / "report.json").read_text())["qa"])
     with pytest.raises(AssertionError, match="recomputed"):  # --fresh ignores the cache
         cli("--limit", "2", "--fresh")
+
+
+def test_a_newly_trained_model_reruns_only_what_its_weights_change(cli, tmp_path, monkeypatch):
+    """Full text and closed-book are answered by the plain backbone: a model with other trained
+    weights on the same backbone reuses them and reruns the GMSA cells and the latency part."""
+    assert cli()[0] == 0
+    first = json.loads((tmp_path / "out" / "report.json").read_text())
+    retrained = tiny_model()
+    weights = {k: v.clone() for k, v in retrained.trained_state_dict().items()}
+    name = next(k for k in weights if k.startswith("aligner."))
+    weights[name] += 0.05
+    save_file(weights, str(tmp_path / "retrained.safetensors"))
+    retrained.load_trained(tmp_path / "retrained.safetensors")
+    assert retrained.fingerprint() != tiny_model().fingerprint()
+    monkeypatch.setattr("gmsa_rag.cli._load_model", lambda args: retrained)
+
+    code, out = cli()
+    assert code == 0 and "3 of 9 parts from cache" in out
+    second = json.loads((tmp_path / "out" / "report.json").read_text())
+    cached = {t["part"]: t["cached"] for t in second["timings"]}
+    assert [p for p in QA_PARTS if cached[p]] == ["qa-closed", "qa-full-retrieved", "qa-full-oracle"]
+    assert not cached["latency"] and second["run"]["fingerprint"] == retrained.fingerprint()
+    base = [r for r in first["qa"] if r["mode"] != "gmsa"]
+    assert [r for r in second["qa"] if r["mode"] != "gmsa"] == base
+
+    base_fields = {"fingerprint": "f", "precision": "fp32"}  # ... but follow the backbone's checksum
+    keys = {content_key(report_module._base_model_fields(base_fields, m.config)) for m in (tiny_model(), retrained)}
+    assert len(keys) == 1 and keys != {content_key(report_module._base_model_fields(base_fields, tiny_model(seed=1).config))}
 
 
 def test_part_cache_keys_on_content(tmp_path):

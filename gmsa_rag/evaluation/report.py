@@ -14,8 +14,10 @@
 Each finished part is kept in ``<out>/cache/<part>.json`` under a key that hashes everything
 its figures depend on (model fingerprint, the questions and documents used, the settings, the
 machine, the measuring code and library versions); a rerun with the same key reuses it, so an
-interrupted run resumes. The report is written by :mod:`gmsa_rag.evaluation.report_render`:
-``report.md``, ``report.json`` and plots.
+interrupted run resumes. The QA cells the plain backbone answers (full text, closed-book) are
+keyed by the backbone's checksum instead of the fingerprint: a newly trained model on the same
+backbone reruns only the GMSA cells and the latency part. The report is written by
+:mod:`gmsa_rag.evaluation.report_render`: ``report.md``, ``report.json`` and plots.
 """
 
 from __future__ import annotations
@@ -274,12 +276,21 @@ def _base_fields(run: RunInfo, machine: MachineInfo) -> dict[str, Any]:
     }
 
 
+def _base_model_fields(base: dict[str, Any], config) -> dict[str, Any]:
+    """``base`` for a cell the plain backbone answers (full text, closed-book): keyed by the
+    backbone, not the GMSA fingerprint, so a newly trained model reuses those cells."""
+    fields = {k: v for k, v in base.items() if k != "fingerprint"}
+    return {**fields, "backbone": config.backbone, "backbone_sha256": config.backbone_sha256}
+
+
 def run_qa(collection, questions: list[dict], settings: ReportSettings, cache: PartCache,
            base: dict[str, Any], timings: list[PartTiming]) -> list[QAResult]:
     """Every QA cell (:func:`qa_cells`), each cached on its own."""
     results = []
-    for cell in qa_cells(collection.model.config.rates):
-        fields = {**base, **asdict(cell), "top_k": settings.top_k, "max_new_tokens": settings.max_new_tokens,
+    config = collection.model.config
+    for cell in qa_cells(config.rates):
+        model_fields = base if cell.mode == "gmsa" else _base_model_fields(base, config)
+        fields = {**model_fields, **asdict(cell), "top_k": settings.top_k, "max_new_tokens": settings.max_new_tokens,
                   "chunk_tokens": collection.chunk_tokens}
         results.append(_cached(
             cache, cell.name, fields,

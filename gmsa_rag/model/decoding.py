@@ -129,6 +129,18 @@ def _cast_cache(cache: DynamicCache, dtype: torch.dtype) -> None:
             layer.keys, layer.values = layer.keys.to(dtype), layer.values.to(dtype)
 
 
+def _last_position(embeds: torch.Tensor) -> torch.Tensor:
+    """``logits_to_keep`` for the last position only, as an index: (1,) long.
+
+    The integer form (``1``) slices the hidden states into a (b, 1, d) view that keeps the
+    sequence's strides, which ``torch.matmul`` cannot fold into one matrix product; it falls
+    back to a batched product over a copy of the transposed output embedding (49152 x 576 for
+    the built-in backbone) at every prefill, ~0.1 s in bf16 on CPU. Indexing gathers a compact
+    (b, 1, d) tensor instead; the logits are the same.
+    """
+    return torch.tensor([embeds.shape[1] - 1], device=embeds.device)
+
+
 class Decoder:
     """Greedy/sampled decoding with a KV cache over one causal LM.
 
@@ -159,7 +171,7 @@ class Decoder:
             attention_mask=mask,
             position_ids=positions_from_mask(mask),
             use_cache=True,
-            logits_to_keep=1,
+            logits_to_keep=_last_position(embeds),
             **{self._cache_name: cache},
         )
         if self.prefill_model is not self.model:
