@@ -179,8 +179,9 @@ def main() -> None:
                              "training it (instead of restarting it as a copy of the new restating adapter)")
     parser.add_argument("--max-tokens", type=int, default=128, help="longest stage-1 window")
     parser.add_argument("--lr-scale", type=float, default=1.0,
-                        help="stage 1: the peak learning rates scaled by this (a continuation from --init did better "
-                             "at 0.5 in one measured pair, docs/training/cpu_run_v10/README.md)")
+                        help="stage 1: the peak learning rates scaled by this (continuations from --init did better at "
+                             "0.5 than 1.0, then at 0.25 than 0.5, in two measured pairs: "
+                             "docs/training/cpu_run_v10/README.md, docs/training/cpu_run_v11/README.md)")
     parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
     parser.add_argument("--eval-lengths", type=int_list, default=(128,), help="comma-separated text lengths of the reconstruction check")
