@@ -2,13 +2,15 @@
 scaled by LR_SCALE, everything else as scripts/train_default.py continues (no rate curriculum,
 answering adapter kept), a fixed step count, held-out loss every 50 steps.
 
-    python docs/training/cpu_run_v10/lr_pair.py DATA TRAIN_TOKENS OUT STEPS LR_SCALE [RATES] [--system-prompt TEXT]
+    python docs/training/cpu_run_v10/lr_pair.py DATA TRAIN_TOKENS OUT STEPS LR_SCALE [RATES] [--system-prompt TEXT] [--precision fp32]
 
 RATES (comma-separated, default the recipe's "4,8") are the rates drawn per batch: "4,8,8"
 draws rate 8 twice as often (session 17's pair, ../cpu_run_v12/rate_pair/). --system-prompt
 sets GMSAConfig.system_prompt ('' an empty system turn; the chat template's default when not
-given). Writes OUT/log.jsonl (the Trainer's log) and OUT/model. Session 15 ran LR_SCALE 1.0 and
-0.5 on one fresh documentation sample, one after the other on the idle machine (README.md here).
+given; ../cpu_run_v13/system_pair/). --precision: bf16 autocast (the default, as every pair so
+far ran) or fp32 (a CPU without AMX). Writes OUT/log.jsonl (the Trainer's log) and OUT/model.
+Session 15 ran LR_SCALE 1.0 and 0.5 on one fresh documentation sample, one after the other on
+the idle machine (README.md here).
 """
 
 import argparse
@@ -27,10 +29,11 @@ for name, kind in (("data", Path), ("tokens", Path), ("out", Path), ("steps", in
     parser.add_argument(name, type=kind)
 parser.add_argument("rates", type=int_list, nargs="?", default=None)
 parser.add_argument("--system-prompt", default=None)
+parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
 args = parser.parse_args()
 model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA.replace(system_prompt=args.system_prompt))
 model.load_trained(ROOT / "gmsa_rag" / "default_model" / "model.safetensors")
-settings = dict(curriculum=False, precision="bf16", train_file=args.tokens, keep_answer_adapter=True)
+settings = dict(curriculum=False, precision=args.precision, train_file=args.tokens, keep_answer_adapter=True)
 base = ae_train_config(args.data, args.out, args.steps, 8, None, **settings)
 config = ae_train_config(args.data, args.out, args.steps, 8, None, **settings, eval_every=50, save_every=50,
                          rates=args.rates or base.rates, lr_encoder=base.lr_encoder * args.scale,
