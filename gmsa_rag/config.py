@@ -60,6 +60,11 @@ class GMSAConfig:
             stage-1 one); "own": answering has its own adapter of the same scope, a copy of the
             restating one when stage 1 ends, that KEFT trains alone, so the model still restates.
         max_chunk_tokens: longest chunk the encoder accepts in one piece.
+        system_prompt: the system turn of the GMSA prompts (the restating and answering roles):
+            None keeps the chat template's own default (SmolLM2's adds "You are a helpful AI
+            assistant named SmolLM, trained by Hugging Face", 16 positions before every
+            prompt), "" an empty system turn, any other text that turn. The base backbone
+            (full text, closed book) always gets the template's default, as its users run it.
     """
 
     backbone: str = "smollm2-135m-instruct"
@@ -83,6 +88,7 @@ class GMSAConfig:
     restate_decoder: str = "base"
     answer_adapter: str = "shared"
     max_chunk_tokens: int = 512
+    system_prompt: str | None = None
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -134,6 +140,10 @@ class GMSAConfig:
         )
         _check(self.max_chunk_tokens >= 1, f"max_chunk_tokens must be >= 1, got {self.max_chunk_tokens}")
         _check(
+            self.system_prompt is None or isinstance(self.system_prompt, str),
+            f"system_prompt must be a string or null (the chat template's default), got {self.system_prompt!r}",
+        )
+        _check(
             self.format_version == FORMAT_VERSION,
             f"config format_version {self.format_version} is not supported (this gmsa_rag reads {FORMAT_VERSION})",
         )
@@ -146,6 +156,8 @@ class GMSAConfig:
         data = dataclasses.asdict(self)
         for key in ("rates", "decoder_targets", "decoder_layers"):
             data[key] = list(data[key])
+        if data["system_prompt"] is None:  # written only when set: older models keep their fingerprints
+            del data["system_prompt"]
         return data
 
     def to_json(self) -> str:

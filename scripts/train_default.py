@@ -188,6 +188,9 @@ def main() -> None:
     parser.add_argument("--eval-qa", type=int, default=96)
     parser.add_argument("--lsa-init", choices=LSA_INITS, default=DEFAULT_GMSA.lsa_init,
                         help="LSA initialisation (v1 was trained with backbone)")
+    parser.add_argument("--system-prompt", default=None,
+                        help="the GMSA prompts' system turn (GMSAConfig.system_prompt): '' an empty one, 16 "
+                             "positions shorter than the chat template's default, which is kept when not given")
     args = parser.parse_args()
     if args.keep_answer_adapter and not args.init:
         parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
@@ -198,7 +201,8 @@ def main() -> None:
     rank, _ = parallel.init_from_env()  # under torchrun: this process's share of each batch
     main_process = rank == 0
 
-    model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA.replace(lsa_init=args.lsa_init), device=args.device)
+    gmsa = DEFAULT_GMSA.replace(lsa_init=args.lsa_init, system_prompt=args.system_prompt)
+    model = GMSAModel.from_backbone("smollm2-135m-instruct", gmsa, device=args.device)
     info = {
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "backbone_file_sha256": model.config.backbone_sha256,

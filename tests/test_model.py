@@ -532,3 +532,48 @@ def test_bf16_prefill_precision_prefills_in_bf16_and_decodes_in_fp32():
     assert "".join(model.stream("who ?", params=params, soft_tokens=soft)).strip()
     model.train()
     assert model.runner("answer").prefill_model is model.answer_lm  # training never sees the twins
+
+
+DEFAULT_SYSTEM_TEMPLATE = (  # like SmolLM2's: a default system turn unless the messages bring one
+    "{% if messages[0]['role'] != 'system' %}<|system|> you are a helpful model {% endif %}"
+    "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
+)
+
+
+def test_system_prompt_replaces_the_templates_default_except_for_the_base_backbone():
+    lm, tokenizer = tiny_backbone("llama")
+    tokenizer.chat_template = DEFAULT_SYSTEM_TEMPLATE
+    default = GMSAModel(TINY, lm, tokenizer)
+    empty = GMSAModel(TINY.replace(system_prompt=""), lm, tokenizer)
+    text = "the city ?"
+    assert len(empty.format_prompt(text)) < len(default.format_prompt(text))
+    assert empty.format_prompt(text, "restate") == empty.format_prompt(text, "answer")
+    assert empty.format_prompt(text, "base") == default.format_prompt(text, "base") == default.format_prompt(text)
+    assert "helpful" not in tokenizer.decode(empty.format_prompt(text))
+    # the prompts the decoders read follow it: one prompt position fewer per dropped token
+    soft = [torch.zeros(3, default.dim)]
+    shorter = len(default.format_prompt(text)) - len(empty.format_prompt(text))
+    assert default.prompt_embeds(text, soft[0]).shape[0] - empty.prompt_embeds(text, soft[0]).shape[0] == shorter
+
+
+def test_system_prompt_round_trips_and_leaves_older_configs_fingerprints_alone(tmp_path):
+    assert "system_prompt" not in TINY.to_dict()  # unset: the JSON (and so the fingerprint) of older models
+    config = TINY.replace(system_prompt="")
+    config.save(tmp_path / "c.json")
+    assert GMSAConfig.load(tmp_path / "c.json").system_prompt == ""
+    lm, tokenizer = tiny_backbone("llama")
+    assert GMSAModel(config, lm, tokenizer).fingerprint() != GMSAModel(TINY, lm, tokenizer).fingerprint()
+    with pytest.raises(ConfigError, match="system_prompt"):
+        TINY.replace(system_prompt=3)
+
+
+def test_a_template_that_refuses_a_system_turn_fails_at_construction():
+    lm, tokenizer = tiny_backbone("llama")
+    tokenizer.chat_template = (
+        "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+        + tokenizer.chat_template
+    )
+    GMSAModel(TINY, lm, tokenizer)  # the template's default: fine
+    with pytest.raises(ConfigError, match="refused the system_prompt"):
+        GMSAModel(TINY.replace(system_prompt=""), lm, tokenizer)

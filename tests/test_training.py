@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import warnings
 
 import pytest
 import torch
@@ -419,3 +420,15 @@ class _OtherTokenizer:
 
     def __call__(self, texts, add_special_tokens=False):
         return {"input_ids": [[0] * len(t.split()) for t in texts]}
+
+
+def test_bf16_on_a_cpu_without_bf16_units_warns(ae_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    with pytest.warns(UserWarning, match="emulated"):
+        Trainer(model(), run_config(ae_file, tmp_path / "a", precision="bf16"))
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(model(), run_config(ae_file, tmp_path / "b", precision="bf16"))
+        Trainer(model(), run_config(ae_file, tmp_path / "c", precision="fp32"))

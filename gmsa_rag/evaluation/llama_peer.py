@@ -105,7 +105,7 @@ def bench_llama_cpp(
     for size in context_tokens:
         hits = collection.retrieve(question, top_k_for_tokens(collection, size))
         text_tokens = sum(h.record.num_tokens or 0 for h in hits)
-        prompts.append((text_tokens, model.format_prompt(full_text_prompt(question, [h.record.text for h in hits]))))
+        prompts.append((text_tokens, model.format_prompt(full_text_prompt(question, [h.record.text for h in hits]), "base")))
     n_ctx = max(len(p) for _, p in prompts) + answer_tokens + 8
     llm = load_llama(gguf or builtin_gguf(backbone), n_ctx, threads or torch.get_num_threads())
     greedy_answer(llm, prompts[0][1][:16], 2)  # warm-up

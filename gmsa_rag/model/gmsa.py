@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from jinja2 import TemplateError
 from peft import LoraConfig, inject_adapter_in_model
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -151,6 +152,8 @@ class GMSAModel(nn.Module):
         self.tokenizer = tokenizer
         sha = backbone_sha256 or tensor_sha256(dict(backbone.state_dict()))
         self.config = config.replace(backbone_sha256=sha)
+        if config.system_prompt is not None:
+            self.format_prompt("")  # a template that refuses a system turn fails here, before any compute
         self.encoder = Encoder(body, config.encoder_layers, config.lora_r, config.lora_alpha, config.lora_dropout)
         dim = backbone.config.hidden_size
         if config.merger == "icae":
@@ -342,16 +345,22 @@ class GMSAModel(nn.Module):
             )
         return ids
 
-    def format_prompt(self, text: str) -> list[int]:
-        """Prompt ids: the chat template (as a user turn, ready for the answer) when the backbone has one."""
-        if getattr(self.tokenizer, "chat_template", None):
-            ids = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": text}], add_generation_prompt=True, tokenize=True
-            )
-            if isinstance(ids, dict) or hasattr(ids, "keys"):  # BatchEncoding in newer transformers
-                ids = ids["input_ids"]
-            return list(ids)
-        return self.tokenizer(text, add_special_tokens=True)["input_ids"]
+    def format_prompt(self, text: str, role: str = "answer") -> list[int]:
+        """Prompt ids: the chat template (as a user turn, ready for the answer) when the backbone
+        has one, with the config's ``system_prompt`` as the system turn except for the "base" role."""
+        if not getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer(text, add_special_tokens=True)["input_ids"]
+        system = None if role == "base" else self.config.system_prompt
+        messages = ([] if system is None else [{"role": "system", "content": system}]) + [{"role": "user", "content": text}]
+        try:
+            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        except TemplateError as exc:  # e.g. a template that raises on a system turn
+            if system is None:
+                raise
+            raise ConfigError(f"the backbone's chat template refused the system_prompt {system!r}: {exc}") from exc
+        if isinstance(ids, dict) or hasattr(ids, "keys"):  # BatchEncoding in newer transformers
+            ids = ids["input_ids"]
+        return list(ids)
 
     def format_target(self, text: str) -> list[int]:
         """Target ids: the answer text followed by EOS."""
@@ -522,7 +531,7 @@ class GMSAModel(nn.Module):
         self, prompts: Sequence[str], prefixes: Sequence[torch.Tensor | None], role: str
     ) -> tuple[Decoder, torch.Tensor, torch.Tensor]:
         decoder = self.runner(role)
-        prompt_ids = [self.format_prompt(p) for p in prompts]
+        prompt_ids = [self.format_prompt(p, role) for p in prompts]
         embeds, mask, _ = self._decoder_inputs(decoder.model, prefixes, prompt_ids, left_pad=True)
         return decoder, embeds, mask
 
@@ -597,7 +606,7 @@ class GMSAModel(nn.Module):
         What :class:`~gmsa_rag.serving.BatchScheduler` pads into a batch.
         """
         decoder = self.decoder_for(role)
-        embeds, _, _ = self._decoder_inputs(decoder, [soft_tokens], [self.format_prompt(prompt)])
+        embeds, _, _ = self._decoder_inputs(decoder, [soft_tokens], [self.format_prompt(prompt, role)])
         return embeds[0]
 
     def runner(self, role: str = "answer") -> Decoder:

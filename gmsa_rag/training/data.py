@@ -64,7 +64,7 @@ class AutoencoderSamples:
         else:
             self.tokens = tokenize_texts(texts, model.tokenizer, min_tokens=min_tokens)
             self.index = np.arange(len(self.tokens))
-        self.prompt = tuple(model.format_prompt(AUTOENCODER_PROMPT))
+        self.prompt = tuple(model.format_prompt(AUTOENCODER_PROMPT, "restate"))
         self.eos = model.tokenizer.eos_token_id
         self.chunk_tokens, self.max_chunks = chunk_tokens, max_chunks
         self.min_tokens, self.max_tokens = min_tokens, max_tokens
