@@ -61,9 +61,9 @@ class GMSAConfig:
             restating one when stage 1 ends, that KEFT trains alone, so the model still restates.
         max_chunk_tokens: longest chunk the encoder accepts in one piece.
         system_prompt: the system turn of the GMSA prompts (the restating and answering roles):
-            None keeps the chat template's own default (SmolLM2's adds "You are a helpful AI
-            assistant named SmolLM, trained by Hugging Face", 16 positions before every
-            prompt), "" an empty system turn, any other text that turn. The base backbone
+            None keeps the chat template's own default (SmolLM2's is "You are a helpful AI
+            assistant named SmolLM, trained by Hugging Face", 16 positions more than an empty
+            turn in every prompt), "" an empty system turn, any other text that turn. The base backbone
             (full text, closed book) always gets the template's default, as its users run it.
     """
 
