@@ -98,6 +98,25 @@ def store_state(collection: Collection) -> dict:
     return out
 
 
+def _tensors(entry: tuple) -> dict[str, np.ndarray]:
+    _, header, data = entry
+    dtypes = {"F16": np.float16, "F32": np.float32}
+    return {name: np.frombuffer(data[info["data_offsets"][0]:info["data_offsets"][1]], dtype=dtypes[info["dtype"]])
+            for name, info in header.items()}
+
+
+def assert_same_store(a: dict, b: dict) -> None:
+    """The same entries: keys, metadata and tensor headers exactly, values to rounding. Vectors
+    computed in another encoder batch (other rows, other padding) can differ in their last bits
+    on some CPUs (AVX2 kernels block by the batch's shape; bit-identical on the AMX Xeon)."""
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key][:2] == b[key][:2], key
+        ta, tb = _tensors(a[key]), _tensors(b[key])
+        for name in ta:
+            np.testing.assert_allclose(ta[name].astype(np.float32), tb[name].astype(np.float32), rtol=1e-3, atol=1e-3)  # seen: 3e-5 (one fp16 step) on an AVX2 EPYC
+
+
 def assert_same_index(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
     for key in a:
@@ -145,11 +164,11 @@ def test_kill_during_precompression_resumes_to_identical_entries(tmp_path, refer
     run_worker("precompress", {"root": str(root), "kill": kill_at}, expect_kill=True)
     partial = store_state(open_collection(root))
     assert len(reference["store"]) > len(partial) > 0
-    assert all(reference["store"][k] == v for k, v in partial.items())  # what was stored is whole and right
+    assert_same_store({k: reference["store"][k] for k in partial}, partial)  # what was stored is whole and right
     report = open_collection(root).precompress(progress=False)
     assert report.cached > 0 and report.computed > 0
     resumed = open_collection(root)
-    assert store_state(resumed) == reference["store"]  # bit-identical
+    assert_same_store(store_state(resumed), reference["store"])
     assert resumed.store.stats().corrupt == 0
 
 
