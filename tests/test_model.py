@@ -552,9 +552,9 @@ def test_system_prompt_replaces_the_templates_default_except_for_the_base_backbo
     assert empty.format_prompt(text, "base") == default.format_prompt(text, "base") == default.format_prompt(text)
     assert "helpful" not in tokenizer.decode(empty.format_prompt(text))
     # the prompts the decoders read follow it: one prompt position fewer per dropped token
-    soft = [torch.zeros(3, default.dim)]
+    soft = torch.zeros(3, default.dim)
     shorter = len(default.format_prompt(text)) - len(empty.format_prompt(text))
-    assert default.prompt_embeds(text, soft[0]).shape[0] - empty.prompt_embeds(text, soft[0]).shape[0] == shorter
+    assert default.prompt_embeds(text, soft).shape[0] - empty.prompt_embeds(text, soft).shape[0] == shorter
 
 
 def test_system_prompt_round_trips_and_leaves_older_configs_fingerprints_alone(tmp_path):
