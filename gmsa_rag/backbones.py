@@ -605,6 +605,9 @@ def _export(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out_dir:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.to(torch.float32)
+    # Under torchrun, save_pretrained writes weights on rank 0 only; but the conversion runs in
+    # whichever process took the lock first, so it must write them whatever its rank.
+    model.should_save_on_this_rank = lambda is_main_process: True
     model.save_pretrained(str(out_dir), safe_serialization=True)
     max_positions = getattr(model.config, "max_position_embeddings", None)
     if max_positions:  # the GGUF tokenizer reports an "unlimited" model_max_length

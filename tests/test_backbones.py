@@ -294,6 +294,42 @@ def test_concurrent_resolvers_convert_once(
     assert results[0].sha256 == converted.sha256
 
 
+def _try_resolve(cache: Path) -> dict[str, str]:
+    try:
+        return {"sha256": resolve_backbone(BUILTIN, cache_dir=cache).sha256}
+    except BackboneError as exc:
+        return {"error": str(exc)}
+
+
+def _rank_resolver(rank: int, world: int, port: int, source: str, cache: str, report: str) -> None:
+    """One process of a real gloo group: rank 1 converts the built-in first, then rank 0 resolves it."""
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    backbones._load_gguf = _fake_gguf_loader(Path(source), [])
+    result = _try_resolve(Path(cache)) if rank == 1 else {}
+    dist.barrier()
+    result = _try_resolve(Path(cache)) if rank == 0 else result
+    Path(f"{report}.{rank}").write_text(json.dumps(result))
+    dist.destroy_process_group()
+
+
+def test_conversion_under_torchrun_writes_weights_on_any_rank(converted: ResolvedBackbone, scratch: Path) -> None:
+    # transformers' save_pretrained writes weights on rank 0 only once a process group exists;
+    # the conversion runs in whichever rank takes the lock first (rank 1 here).
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report = str(scratch / "report")
+    mp.spawn(_rank_resolver, args=(2, port, str(converted.path), str(scratch), report), nprocs=2)
+    results = [json.loads(Path(f"{report}.{rank}").read_text()) for rank in (0, 1)]
+    assert results == [{"sha256": converted.sha256}] * 2
+    assert (scratch / "backbones" / BUILTIN / WEIGHTS_NAME).is_file()
+
+
 def test_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     real_find_spec = backbones.importlib.util.find_spec
     monkeypatch.setattr(
