@@ -153,6 +153,31 @@ def export(model: GMSAModel, directory: Path, max_bytes: int = 15_000_000) -> No
     save_file(shard, str(directory / f"shard{index}.safetensors"))
 
 
+def keft_train_config(args: argparse.Namespace, out_dir: Path) -> TrainConfig:
+    """Stage 2 recipe: KEFT trains the answering adapter, which starts as the stage-1 one."""
+    return TrainConfig(
+        stage="keft",
+        train_data=str(args.data / "qa_train.jsonl"),
+        eval_data=str(args.data / "qa_heldout.jsonl"),
+        out_dir=str(out_dir),
+        steps=args.keft_steps,
+        batch_size=args.keft_batch_size,
+        lr_decoder=2e-4,
+        # --keft-mix: restating samples mixed in (the answering adapter restates too)
+        mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
+        mix_fraction=args.keft_mix,
+        max_tokens=128,  # the restating samples' windows, as in stage 1
+        warmup_steps=min(30, args.keft_steps // 10 + 1),
+        rates=(4, 8),
+        max_chunks=3,
+        eval_every=max(1, args.keft_steps // 5),
+        save_every=max(1, args.keft_steps // 5),
+        log_every=max(1, min(25, args.keft_steps // 10)),
+        time_limit_s=args.keft_time,
+        precision=args.precision,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, required=True)
@@ -164,7 +189,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--ae-steps", type=int, default=3000, help="0: no stage 1 (KEFT on --init's weights)")
     parser.add_argument("--ae-time", type=float, default=None)
-    parser.add_argument("--keft-steps", type=int, default=400)
+    parser.add_argument("--keft-steps", type=int, default=400, help="0: no KEFT (the stage-1 model is the result)")
     parser.add_argument("--keft-time", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--keft-batch-size", type=int, default=32)
@@ -194,9 +219,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep_answer_adapter and not args.init:
         parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
+    if not (args.ae_steps or args.keft_steps):
+        parser.error("--ae-steps and --keft-steps are both 0: nothing to train")
     if not args.lr_scale > 0:
         parser.error(f"--lr-scale must be > 0, got {args.lr_scale}")
     work = args.work or args.out / "runs"
+    keft = keft_train_config(args, work / "keft") if args.keft_steps else None  # refused now, not after stage 1
     t0 = time.time()
     rank, _ = parallel.init_from_env()  # under torchrun: this process's share of each batch
     main_process = rank == 0
@@ -227,33 +255,14 @@ def main() -> None:
             shutil.copy(work / "ae" / "log.jsonl", args.out / "ae_log.jsonl")
             print(f"stage 1 done at {time.time() - t0:.0f}s", flush=True)
 
-    keft = TrainConfig(  # KEFT trains the answering adapter, which starts as the stage-1 one
-        stage="keft",
-        train_data=str(args.data / "qa_train.jsonl"),
-        eval_data=str(args.data / "qa_heldout.jsonl"),
-        out_dir=str(work / "keft"),
-        steps=args.keft_steps,
-        batch_size=args.keft_batch_size,
-        lr_decoder=2e-4,
-        # --keft-mix: restating samples mixed in (the answering adapter restates too)
-        mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
-        mix_fraction=args.keft_mix,
-        max_tokens=128,  # the restating samples' windows, as in stage 1
-        warmup_steps=min(30, args.keft_steps // 10 + 1),
-        rates=(4, 8),
-        max_chunks=3,
-        eval_every=max(1, args.keft_steps // 5),
-        save_every=max(1, args.keft_steps // 5),
-        log_every=max(1, min(25, args.keft_steps // 10)),
-        time_limit_s=args.keft_time,
-        precision=args.precision,
-    )
-    Trainer(model, keft).run()
+    if keft is not None:
+        Trainer(model, keft).run()
     if not main_process:
         return
-    export(model, args.out / "keft")
-    shutil.copy(work / "keft" / "log.jsonl", args.out / "keft_log.jsonl")
-    print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)
+    if keft is not None:
+        export(model, args.out / "keft")
+        shutil.copy(work / "keft" / "log.jsonl", args.out / "keft_log.jsonl")
+        print(f"stage 2 done at {time.time() - t0:.0f}s", flush=True)
 
     if args.eval_texts:
         info["reconstruction"] = reconstruction_report(model.eval(), args.data, args.eval_texts, args.eval_lengths)
