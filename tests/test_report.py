@@ -79,6 +79,7 @@ def test_report_writes_every_file_with_the_expected_rows(cli, tmp_path):
     assert run["n_questions"] == 3 and run["n_docs"] == 3 and len(run["fingerprint"]) == 32
     assert run["command"].startswith("gmsa-rag bench report --out") and run["precision"] == "fp32"
     assert data["machine"]["cpu_cores"] >= 1 and data["machine"]["torch"]
+    assert "(bf16 units: " in data["machine"]["cpu"]  # part of every cell's key: "AMD EPYC" comes with and without
 
     md = (folder / "report.md").read_text()
     for row in ("| closed-book | - | 3 |", "| GMSA 4x | oracle | 3 |", "| GMSA 8x | retrieved | 3 |",

@@ -41,6 +41,7 @@ from gmsa_rag.evaluation.bench import LatencyBench, StoreBench, bench_latency, b
 from gmsa_rag.evaluation.llama_peer import PeerRow, bench_llama_cpp, peer_unavailable
 from gmsa_rag.evaluation.qa import QAResult, eval_collection, evaluate_qa, read_questions
 from gmsa_rag.model import GMSAModel
+from gmsa_rag.model.gmsa import cpu_bf16_units
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 DEFAULT_QUESTIONS = DATA_DIR / "qa_eval.jsonl"
@@ -119,6 +120,12 @@ def machine_info(model: GMSAModel) -> MachineInfo:
 
 
 def _cpu_model() -> str:
+    """The CPU's model name and its bf16 units: one name ("AMD EPYC") covers CPUs with and
+    without them, and the bf16 figures (and what ``auto`` picks) differ between them."""
+    return f"{_cpu_name()} (bf16 units: {', '.join(cpu_bf16_units()) or 'none'})"
+
+
+def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):

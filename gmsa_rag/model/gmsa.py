@@ -77,6 +77,12 @@ def cpu_has_amx() -> bool:
     return bool(probe and probe())
 
 
+def cpu_bf16_units() -> tuple[str, ...]:
+    """The bf16 hardware of this CPU: ("AMX", "AVX-512 BF16"), either, or () where bf16 runs emulated."""
+    avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return (("AMX",) if cpu_has_amx() else ()) + (("AVX-512 BF16",) if avx512_bf16 and avx512_bf16() else ())
+
+
 def auto_precision(device: torch.device) -> str:
     """What ``"auto"`` resolves to on ``device`` (README, Benchmarks: Precision): "bf16" on a
     CUDA GPU with bf16; "bf16-prefill" on a CPU with AMX (fastest there, QA F1 within 0.01 of

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from gmsa_rag.errors import CheckpointError, ConfigError
 from gmsa_rag.evaluation.metrics import QAScores, clean_answer, score_qa
 from gmsa_rag.model.decoding import SamplingParams
-from gmsa_rag.model.gmsa import GMSAModel, TrainBatch, cpu_has_amx
+from gmsa_rag.model.gmsa import GMSAModel, TrainBatch, cpu_bf16_units
 from gmsa_rag.io import fsync_dir, read_jsonl
 from gmsa_rag.training import parallel
 from gmsa_rag.training.data import AutoencoderSamples, MixedSamples, QASamples, batches
@@ -237,10 +237,7 @@ def set_trainable(model: GMSAModel, stage: str, train_decoder: bool = False) -> 
 def bf16_is_emulated(device: torch.device) -> bool:
     """Whether bf16 matmuls on ``device`` run without bf16 hardware (a CPU with neither AMX nor
     AVX-512 BF16), where bf16 autocast costs far more than it saves."""
-    if device.type != "cpu":
-        return False
-    avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return not (cpu_has_amx() or (avx512_bf16 and avx512_bf16()))
+    return device.type == "cpu" and not cpu_bf16_units()
 
 
 class Trainer:

@@ -3,6 +3,7 @@ scaled by LR_SCALE, everything else as scripts/train_default.py continues (no ra
 answering adapter kept), a fixed step count, held-out loss every 50 steps.
 
     python docs/training/cpu_run_v10/lr_pair.py DATA TRAIN_TOKENS OUT STEPS LR_SCALE [RATES] [--system-prompt TEXT] [--precision fp32]
+        [--init MODEL_DIR] [--decoder-targets all-linear]
 
 RATES (comma-separated, default the recipe's "4,8") are the rates drawn per batch: "4,8,8"
 draws rate 8 twice as often (session 17's pair, ../cpu_run_v12/rate_pair/). --system-prompt
@@ -10,12 +11,19 @@ sets GMSAConfig.system_prompt ('' an empty system turn; the chat template's defa
 given; ../cpu_run_v13/system_pair/). --precision: bf16 autocast (the default, as every pair so
 far ran) or fp32 (a CPU without AMX). Writes OUT/log.jsonl (the Trainer's log) and OUT/model.
 Session 15 ran LR_SCALE 1.0 and 0.5 on one fresh documentation sample, one after the other on
-the idle machine (README.md here).
+the idle machine (README.md here). --init continues another model directory than the shipped
+default. --decoder-targets widens the decoder adapters (both the restating and the answering
+one) to other projections: the saved LoRA of q/k/v is loaded and the new projections start
+from PEFT's fresh LoRA, whose B is zero, so the model's outputs are unchanged at step 0
+(../cpu_run_v13/continued/scope_pair.sh).
 """
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
+
+from safetensors.torch import load_file, save_file
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -30,9 +38,27 @@ for name, kind in (("data", Path), ("tokens", Path), ("out", Path), ("steps", in
 parser.add_argument("rates", type=int_list, nargs="?", default=None)
 parser.add_argument("--system-prompt", default=None)
 parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
+parser.add_argument("--init", type=Path, default=ROOT / "gmsa_rag" / "default_model")
+parser.add_argument("--decoder-targets", type=lambda text: tuple(text.split(",")), default=DEFAULT_GMSA.decoder_targets)
+
+
+def load_widened(model: GMSAModel, path: Path) -> None:
+    """Load weights saved with a narrower decoder-adapter scope: every saved tensor must fit, and
+    only decoder-adapter tensors may be new (they keep their fresh values)."""
+    saved, own = load_file(str(path)), model.trained_state_dict()
+    new = sorted(set(own) - set(saved))
+    if set(saved) - set(own) or not all(k.startswith(("decoder_lm.", "answer_lm.")) for k in new):
+        sys.exit(f"{path} is not a narrower decoder-adapter scope of this config: new {new[:3]}")
+    with tempfile.TemporaryDirectory() as tmp:  # load_trained's own checks on the completed file
+        save_file({**{k: v.contiguous() for k, v in own.items()}, **saved}, f"{tmp}/model.safetensors")
+        model.load_trained(Path(tmp) / "model.safetensors")
+    print(f"{len(new)} new decoder-adapter tensors start fresh", flush=True)
+
+
 args = parser.parse_args()
-model = GMSAModel.from_backbone("smollm2-135m-instruct", DEFAULT_GMSA.replace(system_prompt=args.system_prompt))
-model.load_trained(ROOT / "gmsa_rag" / "default_model" / "model.safetensors")
+gmsa = DEFAULT_GMSA.replace(system_prompt=args.system_prompt, decoder_targets=args.decoder_targets)
+model = GMSAModel.from_backbone("smollm2-135m-instruct", gmsa)
+load_widened(model, args.init / "model.safetensors")
 settings = dict(curriculum=False, precision=args.precision, train_file=args.tokens, keep_answer_adapter=True)
 base = ae_train_config(args.data, args.out, args.steps, 8, None, **settings)
 config = ae_train_config(args.data, args.out, args.steps, 8, None, **settings, eval_every=50, save_every=50,
