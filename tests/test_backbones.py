@@ -319,12 +319,10 @@ def test_conversion_under_torchrun_writes_weights_on_any_rank(converted: Resolve
     # transformers' save_pretrained writes weights on rank 0 only once a process group exists;
     # the conversion runs in whichever rank takes the lock first (rank 1 here).
     import torch.multiprocessing as mp
+    from test_parallel_training import _free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     report = str(scratch / "report")
-    mp.spawn(_rank_resolver, args=(2, port, str(converted.path), str(scratch), report), nprocs=2)
+    mp.spawn(_rank_resolver, args=(2, _free_port(), str(converted.path), str(scratch), report), nprocs=2)
     results = [json.loads(Path(f"{report}.{rank}").read_text()) for rank in (0, 1)]
     assert results == [{"sha256": converted.sha256}] * 2
     assert (scratch / "backbones" / BUILTIN / WEIGHTS_NAME).is_file()
