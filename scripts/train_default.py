@@ -31,7 +31,7 @@ import torch
 from gmsa_rag.config import LSA_INITS, GMSAConfig
 from gmsa_rag.io import read_jsonl
 from gmsa_rag.model import GMSAModel
-from gmsa_rag.model.gmsa import tensor_sha256
+from gmsa_rag.model.gmsa import CONFIG_NAME, tensor_sha256
 from gmsa_rag.training import parallel
 from gmsa_rag.training.data import QASamples
 from gmsa_rag.training.trainer import Trainer, TrainConfig, qa_scores
@@ -162,7 +162,7 @@ def keft_train_config(args: argparse.Namespace, out_dir: Path) -> TrainConfig:
         out_dir=str(out_dir),
         steps=args.keft_steps,
         batch_size=args.keft_batch_size,
-        lr_decoder=2e-4,
+        lr_decoder=2e-4 * args.keft_lr_scale,
         # --keft-mix: restating samples mixed in (the answering adapter restates too)
         mix_data=str(args.data / "ae_train.jsonl") if args.keft_mix else None,
         mix_fraction=args.keft_mix,
@@ -176,6 +176,13 @@ def keft_train_config(args: argparse.Namespace, out_dir: Path) -> TrainConfig:
         time_limit_s=args.keft_time,
         precision=args.precision,
     )
+
+
+def init_decoder_targets(init: Path | None) -> tuple[str, ...] | None:
+    """The decoder adapters' scope of a model directory to continue from (None: not a directory)."""
+    if init is None or not (init / CONFIG_NAME).is_file():
+        return None
+    return GMSAConfig.load(init / CONFIG_NAME).decoder_targets
 
 
 def main() -> None:
@@ -207,6 +214,10 @@ def main() -> None:
                         help="stage 1: the peak learning rates scaled by this (continuations from --init did better at "
                              "0.5 than 1.0, then at 0.25 than 0.5, in two measured pairs: "
                              "docs/training/cpu_run_v10/README.md, docs/training/cpu_run_v11/README.md)")
+    parser.add_argument("--keft-lr-scale", type=float, default=1.0,
+                        help="KEFT: the answering adapter's peak learning rate (2e-4) scaled by this; a KEFT that "
+                             "continues a trained answering adapter restarts its warm-up to that peak "
+                             "(docs/training/cpu_run_v14/README.md)")
     parser.add_argument("--keft-mix", type=float, default=0.0,
                         help="share of KEFT samples that are stage-1 restatements (0: none)")
     parser.add_argument("--eval-lengths", type=int_list, default=(128,), help="comma-separated text lengths of the reconstruction check")
@@ -216,20 +227,26 @@ def main() -> None:
     parser.add_argument("--system-prompt", default=None,
                         help="the GMSA prompts' system turn (GMSAConfig.system_prompt): '' an empty one, 16 "
                              "positions shorter than the chat template's default, which is kept when not given")
+    parser.add_argument("--decoder-targets", type=lambda text: tuple(t.strip() for t in text.split(",") if t.strip()),
+                        default=None, help="projections the decoder adapters cover, comma-separated, or 'all-linear' "
+                                           "(default: --init's, else q,k,v). Wider than --init's: the new projections "
+                                           "start from B = 0, so training starts from --init's model")
     args = parser.parse_args()
     if args.keep_answer_adapter and not args.init:
         parser.error("--keep-answer-adapter needs --init (weights with a trained answering adapter)")
     if not (args.ae_steps or args.keft_steps):
         parser.error("--ae-steps and --keft-steps are both 0: nothing to train")
-    if not args.lr_scale > 0:
-        parser.error(f"--lr-scale must be > 0, got {args.lr_scale}")
+    for flag, scale in (("--lr-scale", args.lr_scale), ("--keft-lr-scale", args.keft_lr_scale)):
+        if not scale > 0:
+            parser.error(f"{flag} must be > 0, got {scale}")
     work = args.work or args.out / "runs"
     keft = keft_train_config(args, work / "keft") if args.keft_steps else None  # refused now, not after stage 1
     t0 = time.time()
     rank, _ = parallel.init_from_env()  # under torchrun: this process's share of each batch
     main_process = rank == 0
 
-    gmsa = DEFAULT_GMSA.replace(lsa_init=args.lsa_init, system_prompt=args.system_prompt)
+    targets = args.decoder_targets or init_decoder_targets(args.init) or DEFAULT_GMSA.decoder_targets
+    gmsa = DEFAULT_GMSA.replace(lsa_init=args.lsa_init, system_prompt=args.system_prompt, decoder_targets=targets)
     model = GMSAModel.from_backbone("smollm2-135m-instruct", gmsa, device=args.device)
     info = {
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
@@ -242,7 +259,9 @@ def main() -> None:
     if args.init:  # an older file may lack the decoder adapter (v1 stage 1) or the answering one (v2)
         init = args.init / "model.safetensors" if args.init.is_dir() else args.init
         missing_ok = ("decoder_lm.",) if args.keep_answer_adapter else ("decoder_lm.", "answer_lm.")
-        model.load_trained(init, allow_missing_prefix=missing_ok)  # --keep-answer-adapter needs one to keep
+        fresh = model.load_trained(init, allow_missing_prefix=missing_ok, allow_new_projections=True)
+        if main_process and fresh:
+            print(f"{len(fresh)} trained tensors were not in {init} (e.g. {fresh[0]}): see GMSAModel.load_trained", flush=True)
     if args.ae_steps:
         ae = ae_train_config(args.data, work / "ae", args.ae_steps, args.batch_size, args.ae_time,
                              curriculum=not args.init, precision=args.precision, max_tokens=args.max_tokens,

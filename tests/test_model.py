@@ -428,6 +428,25 @@ def test_loading_a_file_without_an_answering_adapter_copies_the_restating_one(tm
     assert all(torch.equal(state["answer_lm." + k], v) for k, v in restating.items())
 
 
+def test_a_narrower_decoder_scope_loads_widened_and_computes_the_same(tmp_path):
+    """allow_new_projections: a q/k/v file loads into an all-linear model; the new projections
+    keep their fresh LoRA (B = 0), so both decoders compute what the file's model did, and the
+    trained answering adapter is kept, not reset to the restating one. Without the flag, refused."""
+    narrow = build("llama", TINY.replace(decoder_adapter="lora", answer_adapter="own"))  # trained: every B != 0
+    narrow.save_pretrained(tmp_path / "narrow")
+    wide = GMSAModel(narrow.config.replace(decoder_targets=("all-linear",)), *tiny_backbone("llama", 0)).eval()
+    with pytest.raises(CheckpointError, match="missing"):
+        wide.load_trained(tmp_path / "narrow" / "model.safetensors")
+    fresh = wide.load_trained(tmp_path / "narrow" / "model.safetensors", allow_new_projections=True)
+    assert fresh and all(".mlp." in k or ".o_proj." in k for k in fresh)
+    assert {k.split(".")[0] for k in fresh} == {"decoder_lm", "answer_lm"}
+    ids = torch.tensor([narrow.format_prompt("the city ?")])
+    for role in ("restate", "answer"):
+        expected = narrow.decoder_for(role)(input_ids=ids).logits
+        assert torch.allclose(wide.decoder_for(role)(input_ids=ids).logits, expected, atol=1e-5)
+    assert not torch.allclose(narrow.decoder_for("restate")(input_ids=ids).logits, narrow.decoder_for("answer")(input_ids=ids).logits)
+
+
 def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder(monkeypatch):
     """precision "bf16": each decoder role gets a bf16 twin (sharing one bf16 copy of the
     backbone's weights), built once; compress still runs on the fp32 weights, so stored

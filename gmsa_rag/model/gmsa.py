@@ -701,12 +701,17 @@ class GMSAModel(nn.Module):
         model.load_trained(Path(directory) / WEIGHTS_NAME)
         return model
 
-    def load_trained(self, path: Path, allow_missing_prefix: str | tuple[str, ...] | None = None) -> None:
+    def load_trained(
+        self, path: Path, allow_missing_prefix: str | tuple[str, ...] | None = None, allow_new_projections: bool = False,
+    ) -> list[str]:
         """Copy saved trained tensors into this model; any missing, extra or misshapen key is an error.
 
         ``allow_missing_prefix`` lets parameters under that prefix (or prefixes) keep their fresh
         values (KEFT starts from a stage-1 model that has no decoder adapter yet). An answering
         adapter missing that way starts as a copy of the restating one (:meth:`reset_answer_adapter`).
+        ``allow_new_projections`` loads a file saved with narrower ``decoder_targets``: the LoRA of
+        projections the file has none of (in an adapter it does have) keep their fresh values, whose
+        B is zero, so the model computes what the file's model did. Returns the keys the file lacked.
         """
         try:
             tensors = load_file(str(path))
@@ -716,7 +721,8 @@ class GMSAModel(nn.Module):
             raise CheckpointError(f"weights file {path} is corrupted or not safetensors: {exc}") from exc
         own = self.trained_state_dict()
         absent = set(own) - set(tensors)
-        missing = sorted(k for k in absent if not (allow_missing_prefix and k.startswith(allow_missing_prefix)))
+        widened = _new_projections(absent, tensors) if allow_new_projections else set()
+        missing = sorted(k for k in absent - widened if not (allow_missing_prefix and k.startswith(allow_missing_prefix)))
         unexpected = sorted(set(tensors) - set(own))
         if missing or unexpected:
             raise CheckpointError(f"weights in {path} do not fit this config: missing {missing[:5]}, unexpected {unexpected[:5]}")
@@ -727,8 +733,20 @@ class GMSAModel(nn.Module):
                     raise CheckpointError(f"{path}: {name} has shape {tuple(value.shape)}, expected {tuple(own[name].shape)}")
                 params[name].copy_(value.to(params[name].dtype))
         self._weights_changed()
-        if any(k.startswith("answer_lm.") for k in absent):
+        if any(k.startswith("answer_lm.") for k in absent - widened):
             self.reset_answer_adapter()  # a file from before answer_adapter "own": KEFT starts from stage 1
+        return sorted(absent)
+
+
+def _new_projections(absent: set[str], saved: dict[str, torch.Tensor]) -> set[str]:
+    """The absent decoder-adapter LoRA keys of projections a saved adapter does not cover."""
+    def module(key: str) -> str:  # 'decoder_lm.model.layers.0.mlp.up_proj.lora_A.decoder.weight' -> '...up_proj'
+        return key.split(".lora_")[0]
+
+    saved_modules = {module(k) for k in saved if ".lora_" in k}
+    saved_adapters = {k.split(".")[0] for k in saved_modules}
+    return {k for k in absent if ".lora_" in k and k.split(".")[0] in saved_adapters & {"decoder_lm", "answer_lm"}
+            and module(k) not in saved_modules}
 
 
 def describe_sizes(model: GMSAModel, num_tokens: int, rate: int, bytes_per_value: int = 2) -> dict[str, int]:

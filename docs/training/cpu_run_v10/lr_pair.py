@@ -20,10 +20,7 @@ from PEFT's fresh LoRA, whose B is zero, so the model's outputs are unchanged at
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
-
-from safetensors.torch import load_file, save_file
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -40,25 +37,11 @@ parser.add_argument("--system-prompt", default=None)
 parser.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
 parser.add_argument("--init", type=Path, default=ROOT / "gmsa_rag" / "default_model")
 parser.add_argument("--decoder-targets", type=lambda text: tuple(text.split(",")), default=DEFAULT_GMSA.decoder_targets)
-
-
-def load_widened(model: GMSAModel, path: Path) -> None:
-    """Load weights saved with a narrower decoder-adapter scope: every saved tensor must fit, and
-    only decoder-adapter tensors may be new (they keep their fresh values)."""
-    saved, own = load_file(str(path)), model.trained_state_dict()
-    new = sorted(set(own) - set(saved))
-    if set(saved) - set(own) or not all(k.startswith(("decoder_lm.", "answer_lm.")) for k in new):
-        sys.exit(f"{path} is not a narrower decoder-adapter scope of this config: new {new[:3]}")
-    with tempfile.TemporaryDirectory() as tmp:  # load_trained's own checks on the completed file
-        save_file({**{k: v.contiguous() for k, v in own.items()}, **saved}, f"{tmp}/model.safetensors")
-        model.load_trained(Path(tmp) / "model.safetensors")
-    print(f"{len(new)} new decoder-adapter tensors start fresh", flush=True)
-
-
 args = parser.parse_args()
 gmsa = DEFAULT_GMSA.replace(system_prompt=args.system_prompt, decoder_targets=args.decoder_targets)
 model = GMSAModel.from_backbone("smollm2-135m-instruct", gmsa)
-load_widened(model, args.init / "model.safetensors")
+fresh = model.load_trained(args.init / "model.safetensors", allow_new_projections=True)
+print(f"{len(fresh)} new decoder-adapter tensors start fresh", flush=True)
 settings = dict(curriculum=False, precision=args.precision, train_file=args.tokens, keep_answer_adapter=True)
 base = ae_train_config(args.data, args.out, args.steps, 8, None, **settings)
 config = ae_train_config(args.data, args.out, args.steps, 8, None, **settings, eval_every=50, save_every=50,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Prepared in session 19, not yet run: the decoder adapters' scope as a paired continuation from
+# Prepared in session 19, run in session 20 (results: ../../cpu_run_v14/README.md): the decoder adapters' scope as a paired continuation from
 # the shipped default. The continuation curve has flattened (BLEU@4x +1-2 a session; 8x near
 # 24-26 for five sessions), and the decoder adapter is the part the 135M decoder reads with: q/k/v
 # LoRA r=32 (the recipe) against the same widened to every linear layer (o/gate/up/down get a
