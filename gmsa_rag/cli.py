@@ -291,7 +291,7 @@ def _add_model_args(parser, text: bool = False) -> None:
         "--precision", default="auto", choices=["auto", "fp32", "bf16", "bf16-prefill", "autocast"],
         help="inference precision (bf16: decoder weights cast once; bf16-prefill: bf16 for the prefill, "
              "fp32 for decode steps; autocast: fp32 weights under bf16 autocast; auto: bf16 on a CUDA GPU, "
-             "bf16-prefill on a CPU with AMX, else fp32)",
+             "bf16-prefill on a CPU with AMX or AVX-512 BF16, else fp32)",
     )
     if text:
         parser.add_argument("--text", action="append", default=[], help="text file(s) to read (default: the bundled sample)")

@@ -10,7 +10,7 @@ import torch
 from gmsa_rag.config import GMSAConfig
 from gmsa_rag.errors import CheckpointError, ConfigError, InputError, ModelMismatchError
 from gmsa_rag.model import GMSAModel, SamplingParams, TrainBatch, gmsa
-from gmsa_rag.model.gmsa import cpu_has_amx
+from gmsa_rag.model.gmsa import cpu_bf16_units
 from peft.tuners.lora import LoraLayer
 from tiny import FAMILIES, SAMPLE, tiny_backbone
 
@@ -474,8 +474,10 @@ def test_bf16_precision_casts_the_decoders_once_and_leaves_the_encoder(monkeypat
     assert model.decoder_for("answer") is model.answer_lm
     assert not isinstance(model.autocast(), contextlib.nullcontext)
     model.set_precision("auto")
-    assert model.resolved_precision() == ("bf16-prefill" if cpu_has_amx() else "fp32")  # on CPU
-    monkeypatch.setattr(gmsa, "cpu_has_amx", lambda: False)
+    assert model.resolved_precision() == ("bf16-prefill" if cpu_bf16_units() else "fp32")  # on CPU
+    monkeypatch.setattr(gmsa, "cpu_bf16_units", lambda: ("AVX-512 BF16",))
+    assert model.resolved_precision() == "bf16-prefill"
+    monkeypatch.setattr(gmsa, "cpu_bf16_units", lambda: ())
     assert model.resolved_precision() == "fp32"
     with pytest.raises(InputError, match="precision"):
         model.set_precision("fp8")

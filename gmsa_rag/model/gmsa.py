@@ -85,11 +85,12 @@ def cpu_bf16_units() -> tuple[str, ...]:
 
 def auto_precision(device: torch.device) -> str:
     """What ``"auto"`` resolves to on ``device`` (README, Benchmarks: Precision): "bf16" on a
-    CUDA GPU with bf16; "bf16-prefill" on a CPU with AMX (fastest there, QA F1 within 0.01 of
-    fp32, and each row prefills alone, so batched answers equal one-at-a-time ones); else fp32."""
+    CUDA GPU with bf16; "bf16-prefill" on a CPU with bf16 units, AMX or AVX-512 BF16 (fastest
+    there, QA F1 within 0.01 of fp32 on both kinds, and each row prefills alone, so batched
+    answers equal one-at-a-time ones); else fp32, where bf16 runs emulated."""
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16-prefill" if device.type == "cpu" and cpu_has_amx() else "fp32"
+    return "bf16-prefill" if device.type == "cpu" and cpu_bf16_units() else "fp32"
 
 
 def _inference(method):
