@@ -745,9 +745,8 @@ def _new_projections(absent: set[str], saved: dict[str, torch.Tensor]) -> set[st
         return key.split(".lora_")[0]
 
     saved_modules = {module(k) for k in saved if ".lora_" in k}
-    saved_adapters = {k.split(".")[0] for k in saved_modules}
-    return {k for k in absent if ".lora_" in k and k.split(".")[0] in saved_adapters & {"decoder_lm", "answer_lm"}
-            and module(k) not in saved_modules}
+    adapters = {k.split(".")[0] for k in saved_modules} & {"decoder_lm", "answer_lm"}
+    return {k for k in absent if ".lora_" in k and k.split(".")[0] in adapters and module(k) not in saved_modules}
 
 
 def describe_sizes(model: GMSAModel, num_tokens: int, rate: int, bytes_per_value: int = 2) -> dict[str, int]:
